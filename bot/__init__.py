@@ -1,0 +1,1 @@
+"""Channel adapters (terminal, Telegram, WeChat) and the settings table."""

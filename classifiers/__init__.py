@@ -1,0 +1,1 @@
+"""Text → Verdict: normalisation, entities, KB rules, fuzzy and learned layers, scoring."""

@@ -1,0 +1,110 @@
+"""Layer 4: a learned text classifier (spaCy textcat, bag of jieba words and word pairs).
+
+Trained only on the team's own KB examples (`main.py kb train`), so it learns paraphrases of what admins
+wrote, never third-party data. Optional: the engine runs on rules alone when no model is present.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import random
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from classifiers.tokenizer import jieba as _jieba  # noqa: F401  (quiet jieba's logger before spaCy uses it)
+
+log = logging.getLogger(__name__)
+
+BENIGN = "benign"
+META_FILE = "fangzha_model.json"
+
+
+@dataclass(frozen=True)
+class Prediction:
+    p_fraud: float
+    types: dict[str, float]  # type id → probability among fraud labels (sums to 1)
+
+
+def _blank():
+    import spacy
+
+    return spacy.blank("zh", config={"nlp": {"tokenizer": {"segmenter": "jieba"}}})
+
+
+class TextModel:
+    def __init__(self, nlp, examples_fingerprint: str) -> None:  # type: ignore[no-untyped-def]
+        self._nlp = nlp
+        self._textcat = nlp.get_pipe("textcat")
+        self.examples_fingerprint = examples_fingerprint
+
+    @classmethod
+    def load(cls, path: Path) -> TextModel | None:
+        meta = path / META_FILE
+        if not meta.exists():
+            return None
+        try:
+            import spacy
+
+            info = json.loads(meta.read_text(encoding="utf-8"))
+            nlp = spacy.load(path)
+            return cls(nlp, info.get("examples_fingerprint", ""))
+        except Exception as exc:  # a broken model must not take the rules down with it
+            log.warning("learned layer not loaded from %s: %s", path, exc)
+            return None
+
+    def predict(self, text: str) -> Prediction:
+        doc = self._textcat(self._nlp.make_doc(text[:2000]))
+        cats = doc.cats
+        p_benign = cats.get(BENIGN, 0.0)
+        fraud = {k: v for k, v in cats.items() if k != BENIGN}
+        total = sum(fraud.values()) or 1.0
+        return Prediction(1.0 - p_benign, {k: v / total for k, v in fraud.items()})
+
+
+def train(
+    examples: Sequence[tuple[str, str]],
+    out_dir: Path,
+    examples_fingerprint: str,
+    epochs: int = 12,
+    seed: int = 7,
+    progress=None,  # type: ignore[no-untyped-def]
+) -> dict[str, float]:
+    """Train on (normalised text, label) pairs; label is a type id or 'benign'. Deterministic for a seed."""
+    import spacy
+    from spacy.training import Example
+    from spacy.util import fix_random_seed, minibatch
+
+    fix_random_seed(seed)
+    nlp = _blank()
+    labels = sorted({label for _, label in examples})
+    textcat = nlp.add_pipe(
+        "textcat",
+        config={"model": {"@architectures": "spacy.TextCatBOW.v3", "exclusive_classes": True,
+                          "ngram_size": 2, "no_output_layer": False, "length": 1 << 17}},
+    )
+    for label in labels:
+        textcat.add_label(label)
+    data = [
+        Example.from_dict(nlp.make_doc(text), {"cats": {lb: float(lb == label) for lb in labels}})
+        for text, label in examples
+    ]
+    rng = random.Random(seed)
+    optimizer = nlp.initialize(lambda: data)
+    losses: dict[str, float] = {}
+    for epoch in range(epochs):
+        rng.shuffle(data)
+        losses = {}
+        for batch in minibatch(data, size=16):
+            nlp.update(batch, sgd=optimizer, losses=losses, drop=0.1)
+        if progress:
+            progress(epoch + 1, epochs, losses.get("textcat", 0.0))
+    out_dir.mkdir(parents=True, exist_ok=True)
+    nlp.to_disk(out_dir)
+    (out_dir / META_FILE).write_text(
+        json.dumps({"examples_fingerprint": examples_fingerprint, "labels": labels,
+                    "n_examples": len(examples), "spacy": spacy.__version__}, indent=1),
+        encoding="utf-8",
+    )
+    return {"loss": losses.get("textcat", 0.0), "n_examples": float(len(examples))}

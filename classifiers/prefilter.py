@@ -1,0 +1,105 @@
+"""Required-literal extraction for regexes, so only patterns whose literals occur in a message are run.
+
+The same idea as Hyperscan's literal prefilter: every pattern is reduced to a small set of strings one of
+which must appear in any match (e.g. '(垫付|先付).{0,12}返' → {垫付, 先付} or {返}); one Aho-Corasick pass
+finds the candidates. Cost then grows with the patterns a message could match, not with the KB size.
+"""
+
+from __future__ import annotations
+
+import re._constants as C  # noqa: N812  (the parser's opcode names)
+import re._parser as sre_parse
+from typing import Any
+
+MAX_SET = 64
+MAX_CLASS = 12
+
+
+def _class_literals(av: list[tuple[Any, Any]]) -> set[str] | None:
+    out: set[str] = set()
+    for op, v in av:
+        if op is C.LITERAL:
+            out.add(chr(v))
+        else:
+            return None
+    return out if 0 < len(out) <= MAX_CLASS else None
+
+
+def _item_factor(op: Any, av: Any) -> tuple[set[str] | None, bool]:
+    """(factor, exact): exact when the item matches exactly one of the strings (can be concatenated)."""
+    if op is C.LITERAL:
+        return {chr(av)}, True
+    if op is C.IN:
+        lits = _class_literals(av)
+        return lits, lits is not None
+    if op is C.SUBPATTERN:
+        return _seq_factor(av[-1])
+    if op is C.BRANCH:
+        alts = [_seq_factor(alt) for alt in av[1]]
+        if any(f is None for f, _ in alts):
+            return None, False
+        union: set[str] = set()
+        for f, _ in alts:
+            union |= f  # type: ignore[arg-type]
+        exact = all(e for _, e in alts)
+        return (union, exact) if len(union) <= MAX_SET else (None, False)
+    if op in (C.MAX_REPEAT, C.MIN_REPEAT) and av[0] >= 1:
+        f, exact = _seq_factor(av[2])
+        return f, exact and av[0] == av[1] == 1
+    return None, False
+
+
+def _better(a: set[str] | None, b: set[str] | None) -> set[str] | None:
+    if a is None:
+        return b
+    if b is None:
+        return a
+    ka, kb = (min(map(len, a)), -len(a)), (min(map(len, b)), -len(b))
+    return a if ka >= kb else b
+
+
+def _seq_factor(seq: Any) -> tuple[set[str] | None, bool]:
+    best: set[str] | None = None
+    run: set[str] | None = None
+    all_exact = True
+    for op, av in seq:
+        f, exact = _item_factor(op, av)
+        if f is not None and exact:
+            if run is None:
+                run = set(f)
+            else:
+                prod = {a + b for a in run for b in f}
+                if len(prod) <= MAX_SET:
+                    run = prod
+                else:
+                    best = _better(best, run)
+                    run = set(f)
+            continue
+        all_exact = False
+        best = _better(best, run)
+        run = None
+        if f is not None:
+            best = _better(best, f)
+    best = _better(best, run)
+    exact = all_exact and run is not None and best is run
+    return best, exact
+
+
+MAX_WINDOW = 400
+
+
+def required_literals(pattern: str) -> tuple[set[str] | None, int | None]:
+    """(strings one of which occurs in every match, the longest possible match or None if unbounded).
+
+    A None literal set means no small set is known: the pattern runs on every message.
+    """
+    try:
+        parsed = sre_parse.parse(pattern)
+    except Exception:  # RE2-only syntax the stdlib parser does not know: always run that pattern
+        return None, None
+    hi = parsed.getwidth()[1]
+    width = hi if hi <= MAX_WINDOW else None
+    f, _ = _seq_factor(list(parsed))
+    if not f or any(s == "" for s in f):
+        return None, width
+    return {s.lower() for s in f}, width

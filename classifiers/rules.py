@@ -1,0 +1,248 @@
+"""Layer 3: the KB's keywords, phrases, sequences and exemplars compiled into a few fast matchers.
+
+All keyword surface forms go into one Aho-Corasick automaton, their pinyin keys into another, and the
+required literals of every regex into a third (see prefilter.py): one pass each over the message, then
+only the regexes that can match are run. RE2 runs in linear time, so an admin's regex cannot hang the
+process. (A single RE2 set over all patterns was tried first: its DFA blows up on the bounded gaps
+`[^。]{0,12}` that phrases need, at ~10 ms per message.)
+"""
+
+from __future__ import annotations
+
+import re
+from bisect import bisect_right
+from collections import defaultdict
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+
+import ahocorasick
+import re2
+
+from classifiers.fuzzy import FuzzyMatcher
+from classifiers.prefilter import required_literals
+from classifiers.tokenizer import Pinyin, Tokenizer
+from knowledge_base.loader import KnowledgeBase
+from knowledge_base.schema import Signals
+
+# Homophone matching only for specific terms: two-syllable words collide too often (客服 ≈ 克服,
+# 包赚 ≈ 宝转), so they need a high weight to qualify; three or more syllables rarely collide.
+PINYIN_MIN_WEIGHT = 1.5
+PINYIN_MIN_WEIGHT_SHORT = 2.5
+PINYIN_FACTOR = 0.8
+# A hit right after one of these is a warning, not a request: 请勿转入个人账户, 不存在安全账户.
+NEGATION = re.compile(r"(勿|不要|千万别|不会|无需|不需要|不用|严禁|谨防|不得|不存在|从不|绝不|不可|警惕|防止|提防)")
+NEGATION_REACH = 6
+MAX_SEQ_STARTS = 20  # bounds the work per sequence on long texts
+
+
+@dataclass(frozen=True)
+class Signal:
+    rule_id: str
+    owner: str  # a type id, "generic", "propaganda" or "legit"
+    kind: str  # keyword | phrase | sequence | fuzzy
+    weight: float
+    why: str
+    whole_word: bool = False
+    negatable: bool = False
+
+
+@dataclass(frozen=True)
+class Hit:
+    signal: Signal
+    kind: str  # as the signal, or "pinyin" for a homophone keyword match
+    start: int
+    end: int
+    weight: float
+
+
+def _opts() -> re2.Options:
+    o = re2.Options()
+    o.log_errors = False
+    o.max_mem = 64 << 20
+    return o
+
+
+class RuleSet:
+    def __init__(self, kb: KnowledgeBase, normalize: Callable[[str], str]) -> None:
+        self.signals: list[Signal] = []
+        self._kw = ahocorasick.Automaton()
+        self._py = ahocorasick.Automaton()
+        self._pinyin = Pinyin()
+        self._lit = ahocorasick.Automaton()
+        self._regex_owner: list[tuple[int, int]] = []  # regex index → (signal index, term index or -1)
+        self._always: list[int] = []  # regexes with no known required literal: run on every message
+        self._width: list[int | None] = []  # longest match of each regex (None: unbounded)
+        lit_forms: dict[str, list[int]] = defaultdict(list)
+        self._phrase_rx: dict[int, object] = {}
+        self._seq_terms: dict[int, list[object]] = {}
+        self._seq_window: dict[int, int] = {}
+        exemplars: list[tuple[str, float]] = []
+        self._exemplar_sig: list[int] = []
+        kw_forms: dict[str, list[int]] = defaultdict(list)
+        py_forms: dict[str, list[int]] = defaultdict(list)
+        words: list[str] = []
+
+        sources: list[tuple[str, Signals]] = [(tid, t.signals) for tid, t in kb.types.items()]
+        sources += [("generic", kb.generic.signals), ("propaganda", kb.context.propaganda),
+                    ("legit", kb.context.legit_notice)]
+        for owner, sig in sources:
+            for k in sig.keywords:
+                idx = self._add(Signal(f"{owner}.{k.term}", owner, "keyword", k.weight, k.why, k.whole_word,
+                                       k.negatable and k.weight > 0))
+                for form in (k.term, *k.synonyms):
+                    nf = normalize(form)
+                    if nf:
+                        kw_forms[nf].append(idx)
+                        words.append(nf)
+                        if k.pinyin and not k.whole_word and k.weight >= PINYIN_MIN_WEIGHT:
+                            key = self._pinyin.key(nf)
+                            if key and (len(nf) >= 3 or k.weight >= PINYIN_MIN_WEIGHT_SHORT):
+                                py_forms[key].append(idx)
+            for p in sig.phrases:
+                idx = self._add(Signal(f"{owner}.{p.id}", owner, "phrase", p.weight, p.why,
+                                       negatable=p.negatable and p.weight > 0))
+                self._phrase_rx[idx] = re2.compile(p.pattern, _opts())
+                self._add_regex(p.pattern, idx, -1, lit_forms)
+            for s in sig.sequences:
+                idx = self._add(Signal(f"{owner}.{s.id}", owner, "sequence", s.weight, s.why,
+                                       negatable=s.negatable and s.weight > 0))
+                self._seq_terms[idx] = [re2.compile(t, _opts()) for t in s.terms]
+                self._seq_window[idx] = s.window
+                for j, t in enumerate(s.terms):
+                    self._add_regex(t, idx, j, lit_forms)
+            for i, e in enumerate(sig.exemplars):
+                idx = self._add(Signal(f"{owner}.exemplar{i + 1}", owner, "fuzzy", e.weight, e.why))
+                exemplars.append((normalize(e.text), e.cutoff))
+                self._exemplar_sig.append(idx)
+
+        for form, idxs in kw_forms.items():
+            self._kw.add_word(form, (len(form), tuple(idxs)))
+        for key, idxs in py_forms.items():
+            self._py.add_word(key, (len(key), tuple(idxs)))
+        self._has_kw = len(kw_forms) > 0
+        self._has_py = len(py_forms) > 0
+        if self._has_kw:
+            self._kw.make_automaton()
+        if self._has_py:
+            self._py.make_automaton()
+        for lit, ks in lit_forms.items():
+            self._lit.add_word(lit, tuple(ks))
+        self._has_lit = len(lit_forms) > 0
+        if self._has_lit:
+            self._lit.make_automaton()
+        self._has_rx = bool(self._regex_owner)
+        self._fuzzy = FuzzyMatcher(exemplars)
+        self.tokenizer = Tokenizer(words)
+
+    def _add_regex(self, pattern: str, idx: int, term: int, lit_forms: dict[str, list[int]]) -> None:
+        k = len(self._regex_owner)
+        self._regex_owner.append((idx, term))
+        lits, width = required_literals(pattern)
+        self._width.append(width if lits is not None else None)
+        if lits is None:
+            self._always.append(k)
+        else:
+            for lit in lits:
+                lit_forms[lit].append(k)
+
+    def _candidates(self, text: str) -> dict[int, list[int]]:
+        """Regex index → end positions of its literals in the text (empty list: search everywhere)."""
+        found: dict[int, list[int]] = {k: [] for k in self._always}
+        if self._has_lit:
+            for end, ks in self._lit.iter(text):
+                for k in ks:
+                    found.setdefault(k, []).append(end)
+        return found
+
+    def _search(self, k: int, rx: object, text: str, ends: list[int]) -> tuple[int, int] | None:
+        """Search only around the literal hits when the pattern's match length is bounded."""
+        width = self._width[k]
+        if width is None or not ends or len(text) <= 2 * width + 2:
+            m = rx.search(text)  # type: ignore[attr-defined]
+            return None if m is None else m.span()
+        windows: list[list[int]] = []
+        for end in sorted(ends):
+            lo, hi = max(0, end - width), min(len(text), end + width + 1)
+            if windows and lo <= windows[-1][1]:
+                windows[-1][1] = hi
+            else:
+                windows.append([lo, hi])
+        for lo, hi in windows:
+            # A slice, not search(text, lo, hi): the binding re-encodes the whole text on every call.
+            m = rx.search(text[lo:hi])  # type: ignore[attr-defined]
+            if m is not None:
+                return lo + m.start(), lo + m.end()
+        return None
+
+    def _add(self, s: Signal) -> int:
+        self.signals.append(s)
+        return len(self.signals) - 1
+
+    def match(self, text: str) -> list[Hit]:
+        fired: dict[int, Hit] = {}
+
+        def fire(idx: int, kind: str, a: int, b: int, factor: float = 1.0) -> None:
+            if idx not in fired:
+                s = self.signals[idx]
+                if s.negatable and NEGATION.search(text, max(0, a - NEGATION_REACH), a):
+                    return
+                fired[idx] = Hit(s, kind, a, b, s.weight * factor)
+
+        bounds: tuple[set[int], set[int]] | None = None
+        if self._has_kw:
+            for end, (n, idxs) in self._kw.iter(text):
+                a, b = end - n + 1, end + 1
+                for idx in idxs:
+                    if idx in fired:
+                        continue
+                    if self.signals[idx].whole_word:
+                        if bounds is None:
+                            spans = self.tokenizer.spans(text)
+                            bounds = ({s for _, s, _ in spans}, {e for _, _, e in spans})
+                        if a not in bounds[0] or b not in bounds[1]:
+                            continue
+                    fire(idx, "keyword", a, b)
+        if self._has_py:
+            rendered, starts = self._pinyin.render(text)
+            for end, (n, idxs) in self._py.iter(rendered):
+                a = bisect_right(starts, end - n + 1)  # first char after the leading '|'
+                b = bisect_right(starts, end - 1)
+                for idx in idxs:
+                    fire(idx, "pinyin", a, b, PINYIN_FACTOR)
+        if self._has_rx:
+            seq_seen: dict[int, set[int]] = defaultdict(set)
+            for k, ends in self._candidates(text).items():
+                idx, term = self._regex_owner[k]
+                if idx in fired:
+                    continue
+                if term < 0:
+                    span = self._search(k, self._phrase_rx[idx], text, ends)
+                    if span is not None:
+                        fire(idx, "phrase", *span)
+                else:
+                    seq_seen[idx].add(term)
+            for idx, terms in seq_seen.items():
+                if len(terms) == len(self._seq_terms[idx]) and idx not in fired:
+                    span = self._sequence(text, self._seq_terms[idx], self._seq_window[idx])
+                    if span:
+                        fire(idx, "sequence", *span)
+        for fh in self._fuzzy.match(text):
+            fire(self._exemplar_sig[fh.index], "fuzzy", fh.start, fh.end)
+        return list(fired.values())
+
+    @staticmethod
+    def _sequence(text: str, terms: Iterable[object], window: int) -> tuple[int, int] | None:
+        terms = list(terms)
+        first, rest = terms[0], terms[1:]
+        for n, m in enumerate(first.finditer(text)):  # type: ignore[attr-defined]
+            if n >= MAX_SEQ_STARTS:
+                break
+            start, pos, limit = m.start(), m.end(), m.start() + window
+            for rx in rest:
+                nxt = rx.search(text, pos, min(len(text), limit))  # type: ignore[attr-defined]
+                if nxt is None:
+                    break
+                pos = nxt.end()
+            else:
+                return start, pos
+        return None

@@ -1,0 +1,122 @@
+"""Layer 6: turn rule hits, entities and the learned layer's opinion into risk, level, type and evidence.
+
+Additive and explainable: every number that moves the score is kept as an Evidence item.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from dataclasses import dataclass
+
+from classifiers.entities import EntityHit
+from classifiers.model import Prediction
+from classifiers.rules import Hit
+from classifiers.verdict import Evidence
+from knowledge_base.schema import GenericFile
+
+HIGH, MEDIUM, LOW = 6.0, 4.0, 2.5
+SUGGEST_FACTOR = 0.5
+FALLBACK_TYPE = "other_fraud"
+MIN_TYPE_SCORE = 1.0
+# An anti-fraud warning or a news story describes the scam in full; what it says about the scam counts
+# for this share only. Entities (a look-alike link, a code request) are not discounted: a scam that
+# dresses up as a warning still has to send the link.
+PROPAGANDA_DAMPING = 0.3
+
+
+@dataclass(frozen=True)
+class Score:
+    risk: float
+    level: str
+    fraud_type: str | None
+    types: list[tuple[str, float]]
+    evidence: list[Evidence]
+    is_propaganda: bool
+
+
+def level_of(evidence: float) -> str:
+    if evidence >= HIGH:
+        return "high"
+    if evidence >= MEDIUM:
+        return "medium"
+    if evidence >= LOW:
+        return "low"
+    return "none"
+
+
+def risk_of(evidence: float) -> float:
+    """Logistic map centred on the fraud threshold: risk ≥ 0.5 exactly when the level is medium or high."""
+    return 1.0 / (1.0 + math.exp(-(evidence - MEDIUM)))
+
+
+def _entity_evidence(hits: list[EntityHit], weights: dict[str, float]) -> list[Evidence]:
+    out: dict[str, Evidence] = {}
+    for h in hits:
+        e = h.entity
+        keys = [f"{e.kind}_{f}" for f in e.flags] + [e.kind]
+        for key in keys:
+            w = weights.get(key)
+            if w and key not in out:
+                out[key] = Evidence(f"entity.{key}", "entity", e.value, w)
+                break  # the most specific weighted key speaks for this entity
+    return list(out.values())
+
+
+def score(
+    hits: list[Hit],
+    entity_hits: list[EntityHit],
+    prediction: Prediction | None,
+    generic: GenericFile,
+    propaganda_threshold: float,
+    text: str,
+) -> Score:
+    type_rule: dict[str, float] = defaultdict(float)
+    situation = 0.0
+    propaganda = 0.0
+    legit = 0.0
+    evidence: list[Evidence] = []
+    for h in hits:
+        s = h.signal
+        ev = Evidence(s.rule_id, h.kind, text[h.start : h.end], round(h.weight, 3), s.why)
+        if s.owner == "generic":
+            situation += h.weight
+            key = s.rule_id.split(".", 1)[1]
+            for t in generic.suggests.get(key, ()):
+                type_rule[t] += h.weight * SUGGEST_FACTOR
+        elif s.owner == "propaganda":
+            propaganda += h.weight
+            ev = Evidence(s.rule_id, "context", ev.matched, -ev.weight, s.why)
+        elif s.owner == "legit":
+            legit += h.weight
+            ev = Evidence(s.rule_id, "context", ev.matched, -ev.weight, s.why)
+        else:
+            type_rule[s.owner] += h.weight
+        evidence.append(ev)
+    ent_ev = _entity_evidence(entity_hits, generic.entity_weights)
+    situation += sum(e.weight for e in ent_ev)
+    evidence += ent_ev
+
+    model_bonus = 0.0
+    combined: dict[str, float] = dict(type_rule)
+    if prediction is not None:
+        model_bonus = generic.model_weight * (2.0 * prediction.p_fraud - 1.0)
+        for t, p in prediction.types.items():
+            combined[t] = combined.get(t, 0.0) + generic.model_type_weight * p * prediction.p_fraud
+        evidence.append(Evidence("model.textcat", "model", f"p_fraud={prediction.p_fraud:.2f}",
+                                 round(model_bonus, 3)))
+
+    best_rule = max(type_rule.values(), default=0.0)
+    is_propaganda = propaganda >= propaganda_threshold
+    entity_part = sum(e.weight for e in ent_ev)
+    said = max(0.0, best_rule) + situation - entity_part + max(0.0, model_bonus)
+    if is_propaganda:
+        said *= PROPAGANDA_DAMPING
+    total = said + entity_part + min(0.0, model_bonus) - propaganda - legit
+    level = level_of(total)
+    ranked = sorted(((t, round(v, 3)) for t, v in combined.items() if v > 0), key=lambda x: (-x[1], x[0]))
+    fraud_type: str | None = None
+    if level in ("medium", "high", "low"):
+        fraud_type = ranked[0][0] if ranked and ranked[0][1] >= MIN_TYPE_SCORE else FALLBACK_TYPE
+    evidence.sort(key=lambda e: -abs(e.weight))
+    return Score(risk_of(total), level, fraud_type, ranked, evidence, is_propaganda)

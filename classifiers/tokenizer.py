@@ -1,0 +1,70 @@
+"""jieba tokens and pinyin renderings of normalised text.
+
+A private jieba.Tokenizer keeps KB terms out of the process-global dictionary that other code (spaCy's
+jieba segmenter) shares.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from itertools import accumulate
+
+import jieba
+from pypinyin import Style, lazy_pinyin
+
+jieba.setLogLevel(logging.WARNING)
+
+
+class Tokenizer:
+    def __init__(self, extra_words: Iterable[str] = ()) -> None:
+        self._jieba = jieba.Tokenizer()
+        self._jieba.initialize()
+        for w in extra_words:
+            if len(w) >= 2:
+                self._jieba.add_word(w, freq=2000)
+
+    def spans(self, text: str) -> list[tuple[str, int, int]]:
+        """(token, start, end) for every token; HMM off so unknown words do not glue to KB terms."""
+        return [(w, s, e) for w, s, e in self._jieba.tokenize(text, HMM=False)]
+
+    def words(self, text: str) -> list[str]:
+        return list(self._jieba.cut(text, HMM=False))
+
+
+def is_cjk(ch: str) -> bool:
+    return "\u4e00" <= ch <= "\u9fff" or "\u3400" <= ch <= "\u4dbf"
+
+
+class Pinyin:
+    """Per-character toneless pinyin, memoised per instance: '|shua|dan|' form with offsets back to text.
+
+    Characters are read one at a time, the same way for KB terms and for messages, so a homophone swap
+    (刷丹 for 刷单) gives the same string while polyphone choice stays consistent on both sides.
+    """
+
+    def __init__(self) -> None:
+        self._memo: dict[str, str] = {}
+
+    def syllable(self, ch: str) -> str:
+        s = self._memo.get(ch)
+        if s is None:
+            s = lazy_pinyin(ch, style=Style.NORMAL)[0] if is_cjk(ch) else "#"
+            self._memo[ch] = s
+        return s
+
+    def render(self, text: str) -> tuple[str, list[int]]:
+        """Return the pinyin string and the offset in it where each source character's syllable starts.
+
+        Map an offset back with bisect_right(starts, offset) - 1.
+        """
+        memo = self._memo
+        sylls = [memo.get(ch) or self.syllable(ch) for ch in text]
+        starts = list(accumulate((len(s) + 1 for s in sylls), initial=1))
+        return "|" + "|".join(sylls) + "|", starts
+
+    def key(self, term: str) -> str | None:
+        """Pinyin key of a KB term, or None when the term is not all CJK (nothing to sound alike)."""
+        if len(term) < 2 or not all(is_cjk(c) for c in term):
+            return None
+        return "|" + "|".join(self.syllable(c) for c in term) + "|"

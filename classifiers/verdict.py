@@ -1,0 +1,55 @@
+"""The values the engine returns. Pure data, no behaviour beyond serialisation."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+LEVELS = ("none", "low", "medium", "high")
+FRAUD_LEVELS = frozenset({"medium", "high"})
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """Why the engine thinks so: shown to the user, logged by rule id."""
+
+    rule_id: str  # e.g. "order_brushing.advance_then_refund"
+    kind: str  # keyword | pinyin | phrase | sequence | fuzzy | entity | model | context
+    matched: str  # the span of normalised text that fired
+    weight: float
+    why: str = ""  # short Chinese reason for the citizen; empty for purely technical evidence
+
+
+@dataclass(frozen=True)
+class Entity:
+    kind: str  # url | phone | bank_card | qq | wechat | amount | app | code_request
+    value: str
+    flags: tuple[str, ...] = ()  # e.g. ("lookalike", "odd_tld"), ("official",), ("luhn_ok",)
+
+
+@dataclass(frozen=True)
+class Verdict:
+    risk: float  # 0..1, the 受骗指数 of this message
+    level: str  # none | low | medium | high
+    fraud_type: str | None
+    types: list[tuple[str, float]]
+    evidence: list[Evidence]
+    entities: list[Entity]
+    is_propaganda: bool
+    truncated: bool = False
+    normalized: str = field(default="", repr=False)
+
+    @property
+    def is_fraud(self) -> bool:
+        return self.level in FRAUD_LEVELS
+
+    def to_dict(self) -> dict[str, Any]:
+        d = asdict(self)
+        d.pop("normalized")
+        d["is_fraud"] = self.is_fraud
+        d["types"] = [{"type": t, "score": round(s, 3)} for t, s in self.types]
+        d["risk"] = round(self.risk, 4)
+        d["entities"] = [
+            {"kind": e.kind, "value": e.value, "flags": list(e.flags)} for e in self.entities
+        ]
+        return d

@@ -1,0 +1,142 @@
+"""Schema of the YAML knowledge base (pydantic, so every error comes with its location)."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+TYPE_IDS: tuple[str, ...] = (
+    "order_brushing", "fake_investment", "fake_loan", "fake_customer_service", "impersonate_officials",
+    "impersonate_acquaintance", "fake_credit_repair", "romance_scam", "game_trading", "prize_lottery",
+    "card_renting", "elderly_scam", "phishing_link", "other_fraud",
+)
+AUDIENCES: tuple[str, ...] = ("senior", "parent", "student", "general")
+ID_PATTERN = r"^[a-z][a-z0-9_]{1,60}$"
+MAX_PATTERN_LEN = 400
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True, coerce_numbers_to_str=True)
+
+
+class Keyword(_Strict):
+    term: str = Field(min_length=1, max_length=40)
+    synonyms: tuple[str, ...] = ()
+    weight: float = Field(ge=-10, le=10)
+    whole_word: bool = False  # only when jieba cuts the term as its own token
+    pinyin: bool = True  # also match homophones (刷丹 ≈ 刷单); see rules.py for which terms qualify
+    negatable: bool = True  # ignore the hit right after a negation (请勿/不会/不存在 …)
+    why: str = ""
+
+    @field_validator("synonyms")
+    @classmethod
+    def _non_empty(cls, v: tuple[str, ...]) -> tuple[str, ...]:
+        if any(not s.strip() for s in v):
+            raise ValueError("synonyms must not be empty strings")
+        return tuple(s.strip() for s in v)
+
+
+class Phrase(_Strict):
+    id: str = Field(pattern=ID_PATTERN)
+    pattern: str = Field(min_length=1, max_length=MAX_PATTERN_LEN)
+    weight: float = Field(ge=-10, le=10)
+    negatable: bool = True
+    why: str = ""
+
+
+class Sequence(_Strict):
+    id: str = Field(pattern=ID_PATTERN)
+    terms: tuple[str, ...] = Field(min_length=2, max_length=6)
+    window: int = Field(default=40, ge=4, le=300)
+    weight: float = Field(ge=-10, le=10)
+    negatable: bool = True
+    why: str = ""
+
+
+class Exemplar(_Strict):
+    text: str = Field(min_length=6, max_length=120)
+    weight: float = Field(default=2.0, ge=-10, le=10)
+    cutoff: float = Field(default=85.0, ge=80, le=100)
+    why: str = ""
+
+
+class Signals(_Strict):
+    keywords: tuple[Keyword, ...] = ()
+    phrases: tuple[Phrase, ...] = ()
+    sequences: tuple[Sequence, ...] = ()
+    exemplars: tuple[Exemplar, ...] = ()
+
+
+class Advice(_Strict):
+    senior: tuple[str, ...] = Field(min_length=1)
+    parent: tuple[str, ...] = Field(min_length=1)
+    student: tuple[str, ...] = Field(min_length=1)
+    general: tuple[str, ...] = Field(min_length=1)
+
+
+class Examples(_Strict):
+    hit: tuple[str, ...] = ()
+    miss: tuple[str, ...] = ()
+
+
+class FraudTypeFile(_Strict):
+    id: str = Field(pattern=ID_PATTERN)
+    name: str = Field(min_length=1)
+    description: str = Field(min_length=1)
+    signals: Signals
+    red_flags: tuple[str, ...] = Field(min_length=1)
+    advice: Advice
+    examples: Examples = Examples()
+
+
+class GenericFile(_Strict):
+    signals: Signals
+    # signal id / keyword term → type ids it hints at; they get half its weight as type evidence
+    suggests: dict[str, tuple[str, ...]] = {}
+    apps: tuple[str, ...] = ()  # remote-control, meeting and off-platform app names
+    entity_weights: dict[str, float] = {}
+    entity_why: dict[str, str] = {}  # reason shown to the citizen for each weighted entity key
+    model_weight: float = Field(default=3.0, ge=0, le=10)  # learned layer: ± this much evidence at most
+    model_type_weight: float = Field(default=2.0, ge=0, le=10)  # its say in choosing the type
+    examples: Examples = Examples()
+
+
+class ContextFile(_Strict):
+    variants: dict[str, str] = {}
+    propaganda: Signals = Signals()  # anti-fraud warnings and news: weights are subtracted
+    legit_notice: Signals = Signals()  # genuine notices (code SMS that say 请勿泄露…): weights subtracted
+    propaganda_threshold: float = 2.0
+    examples: Examples = Examples()
+
+
+class AllowlistFile(_Strict):
+    numbers: tuple[str, ...] = ()
+    domains: tuple[str, ...] = ()
+    brands: tuple[str, ...] = ()  # brand words that make a non-allowlisted domain a look-alike
+    odd_tlds: tuple[str, ...] = ()
+    shorteners: tuple[str, ...] = ()
+
+
+class BenignFile(_Strict):
+    examples: Examples
+
+
+class TrainingFile(_Strict):
+    """Bulk texts written by the team to train the learned layer (knowledge_base/training/*.yaml)."""
+
+    label: str  # a type id or "benign"
+    texts: tuple[str, ...] = Field(min_length=1)
+
+
+class RepliesFile(_Strict):
+    audience: str
+    label: str  # how the audience is called in buttons: 长辈 / 宝妈宝爸 / 学生 / 其他
+    levels: dict[str, str]  # level → headline
+    type_line: str  # "类型：{name}"
+    reasons_title: str
+    advice_title: str
+    none_advice: tuple[str, ...]
+    low_advice: tuple[str, ...]
+    propaganda: str
+    truncated: str
+    emergency: tuple[str, ...]
+    footer: str = ""
