@@ -43,7 +43,7 @@ class Engine:
         hits = self.rules.match(t)
         ents = self.entities.extract(t)
         pred = self.model.predict(t) if self.model is not None and t else None
-        s = score(hits, ents, pred, self.kb.generic, self.kb.context.propaganda_threshold, t)
+        s = score(hits, ents, pred, self.kb.generic, self.kb.context.propaganda_threshold, t, norm.turns)
         return Verdict(
             risk=s.risk, level=s.level, fraud_type=s.fraud_type, types=s.types, evidence=s.evidence,
             entities=[h.entity for h in ents], is_propaganda=s.is_propaganda, truncated=norm.truncated,

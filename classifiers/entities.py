@@ -22,7 +22,7 @@ _URL = re.compile(
 _IP_HOST = re.compile(r"^\d{1,3}(?:\.\d{1,3}){3}$")
 _TLDS_COMMON = frozenset(
     "com cn net org gov edu top xyz cc vip club icu buzz shop ltd ren wang live site online fun work info biz "
-    "me tv io co app link pro asia store tech cloud mobi win bid loan men kim red pw ink".split()  # noqa: SIM905
+    "me tv io co app link pro asia store tech cloud mobi win bid loan men kim red pw ink".split()
 )
 _MOBILE = re.compile(r"(?<!\d)(?:\+?86[\s-]?)?(1[3-9]\d(?:[\s-]?\d){8})(?!\d)")
 _LANDLINE = re.compile(r"(?<!\d)(0\d{2,3}[\s-]?\d{7,8})(?!\d)")

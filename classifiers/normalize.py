@@ -36,12 +36,13 @@ _CN_NUM = re.compile(r"[零〇一二两三四五六七八九][零〇一二两三
 
 def cn_to_int(s: str) -> int | None:
     """Read a Chinese numeral such as 两万五 or 一百八十八; None when it is not a well-formed number."""
-    total, section, digit, last_unit = 0, 0, None, 1
+    total, section, digit, last_unit, zero = 0, 0, None, 1, False
     for ch in s:
         if ch in _CN_DIGITS:
             if digit is not None and digit != 0:
                 return None  # 一一: a sequence of digits, not a number
             digit = _CN_DIGITS[ch]
+            zero = zero or digit == 0
         else:
             unit = _CN_UNITS[ch]
             if unit >= 10_000:
@@ -52,9 +53,10 @@ def cn_to_int(s: str) -> int | None:
                 section += (1 if digit is None else digit) * unit
             last_unit = unit
             digit = None
+            zero = False
     if digit:
-        # 两万五 means 25000: a trailing digit after a unit counts one order below it
-        section += digit * (last_unit // 10 if last_unit >= 10 else 1)
+        # 两万五 means 25000: a trailing digit after a unit counts one order below it; 一百零八 is 108
+        section += digit * (last_unit // 10 if last_unit >= 10 and not zero else 1)
     return total + section
 
 
@@ -66,10 +68,14 @@ def _numeral(m: re.Match[str]) -> str:
     return s if n is None else str(n)
 
 
+_TURN = re.compile(r"^\s*[^\s:：]{1,8}[:：]", re.MULTILINE)
+
+
 @dataclass(frozen=True)
 class Normalized:
     text: str
     truncated: bool
+    turns: int = 0  # lines that start with "speaker:" — a forwarded conversation, not a broadcast
 
 
 class Normalizer:
@@ -92,6 +98,7 @@ class Normalizer:
         # Lone surrogates and other unencodable points would break every later layer.
         text = text.encode("utf-8", "replace").decode("utf-8")
         text = unicodedata.normalize("NFKC", text)
+        turns = len(_TURN.findall(text, 0, 4000))
         text = _ZERO_WIDTH.sub("", text)
         text = _CONTROL.sub(" ", text)
         text = self._t2s.convert(text).lower()
@@ -101,7 +108,7 @@ class Normalizer:
         text = _SPLIT_MIXED_B.sub("", text)
         text = self._replace_variants(text)
         text = _CN_NUM.sub(_numeral, text)
-        return Normalized(text=text, truncated=truncated)
+        return Normalized(text=text, truncated=truncated, turns=turns)
 
     def _replace_variants(self, text: str) -> str:
         if not self._has_variants:

@@ -24,10 +24,11 @@ from classifiers.tokenizer import Pinyin, Tokenizer
 from knowledge_base.loader import KnowledgeBase
 from knowledge_base.schema import Signals
 
-# Homophone matching only for specific terms: two-syllable words collide too often (客服 ≈ 克服,
-# 包赚 ≈ 宝转), so they need a high weight to qualify; three or more syllables rarely collide.
+# Homophone matching only for specific terms of three or more syllables: two-syllable words collide
+# with everyday words far too often (客服 ≈ 克服, 包赚 ≈ 宝转, 码商 ≈ 马上). Two-character evasions that
+# really occur (威信, 薇信) belong in the variants table of shared/context.yaml instead.
 PINYIN_MIN_WEIGHT = 1.5
-PINYIN_MIN_WEIGHT_SHORT = 2.5
+PINYIN_MIN_CHARS = 3
 PINYIN_FACTOR = 0.8
 # A hit right after one of these is a warning, not a request: 请勿转入个人账户, 不存在安全账户.
 NEGATION = re.compile(r"(勿|不要|千万别|不会|无需|不需要|不用|严禁|谨防|不得|不存在|从不|绝不|不可|警惕|防止|提防)")
@@ -44,6 +45,10 @@ class Signal:
     why: str
     whole_word: bool = False
     negatable: bool = False
+
+
+SHORT_CJK = 2  # keywords this short must line up with jieba's word boundaries: 验资 is not in 体验资格
+_ASCII_WORD = re.compile(r"[a-z0-9]")
 
 
 @dataclass(frozen=True)
@@ -93,10 +98,9 @@ class RuleSet:
                     nf = normalize(form)
                     if nf:
                         kw_forms[nf].append(idx)
-                        words.append(nf)
                         if k.pinyin and not k.whole_word and k.weight >= PINYIN_MIN_WEIGHT:
                             key = self._pinyin.key(nf)
-                            if key and (len(nf) >= 3 or k.weight >= PINYIN_MIN_WEIGHT_SHORT):
+                            if key and len(nf) >= PINYIN_MIN_CHARS:
                                 py_forms[key].append(idx)
             for p in sig.phrases:
                 idx = self._add(Signal(f"{owner}.{p.id}", owner, "phrase", p.weight, p.why,
@@ -116,7 +120,7 @@ class RuleSet:
                 self._exemplar_sig.append(idx)
 
         for form, idxs in kw_forms.items():
-            self._kw.add_word(form, (len(form), tuple(idxs)))
+            self._kw.add_word(form, (len(form), tuple(idxs), self._boundary_rule(form)))
         for key, idxs in py_forms.items():
             self._py.add_word(key, (len(key), tuple(idxs)))
         self._has_kw = len(kw_forms) > 0
@@ -132,7 +136,17 @@ class RuleSet:
             self._lit.make_automaton()
         self._has_rx = bool(self._regex_owner)
         self._fuzzy = FuzzyMatcher(exemplars)
-        self.tokenizer = Tokenizer(words)
+        # jieba's own dictionary, without KB terms: adding them would make jieba cut them out even where
+        # they are only an accident of two words meeting, which is exactly what the boundary check is for.
+        self.tokenizer = Tokenizer()
+
+    @staticmethod
+    def _boundary_rule(form: str) -> str:
+        if form.isascii():
+            return "ascii"  # 'sd' must not match inside 'dpurl.cn/tsdl7'
+        if len(form) <= SHORT_CJK:
+            return "jieba"
+        return ""
 
     def _add_regex(self, pattern: str, idx: int, term: int, lit_forms: dict[str, list[int]]) -> None:
         k = len(self._regex_owner)
@@ -190,12 +204,16 @@ class RuleSet:
 
         bounds: tuple[set[int], set[int]] | None = None
         if self._has_kw:
-            for end, (n, idxs) in self._kw.iter(text):
+            for end, (n, idxs, rule) in self._kw.iter(text):
                 a, b = end - n + 1, end + 1
+                if rule == "ascii" and (
+                    (a > 0 and _ASCII_WORD.match(text[a - 1])) or (b < len(text) and _ASCII_WORD.match(text[b]))
+                ):
+                    continue
                 for idx in idxs:
                     if idx in fired:
                         continue
-                    if self.signals[idx].whole_word:
+                    if rule == "jieba" or self.signals[idx].whole_word:
                         if bounds is None:
                             spans = self.tokenizer.spans(text)
                             bounds = ({s for _, s, _ in spans}, {e for _, _, e in spans})

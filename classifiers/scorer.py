@@ -50,6 +50,23 @@ def risk_of(evidence: float) -> float:
     return 1.0 / (1.0 + math.exp(-(evidence - MEDIUM)))
 
 
+def entity_keys(hits: list[EntityHit]) -> set[str]:
+    """Names combos and weights refer to: kind_flag, kind, plus url_any / contact_any for the scammer's own
+    channels (a link or a number that is not on the allowlist, a QQ or WeChat id, an off-platform app)."""
+    keys: set[str] = set()
+    for h in hits:
+        e = h.entity
+        keys.add(e.kind)
+        keys.update(f"{e.kind}_{f}" for f in e.flags)
+        if "official" in e.flags:
+            continue
+        if e.kind == "url":
+            keys.add("url_any")
+        if e.kind in ("phone", "qq", "wechat", "app") and "service" not in e.flags:
+            keys.add("contact_any")
+    return keys
+
+
 def _entity_evidence(hits: list[EntityHit], weights: dict[str, float]) -> list[Evidence]:
     out: dict[str, Evidence] = {}
     for h in hits:
@@ -63,6 +80,14 @@ def _entity_evidence(hits: list[EntityHit], weights: dict[str, float]) -> list[E
     return list(out.values())
 
 
+def _combos(fired: set[str], generic: GenericFile, text: str) -> list[tuple[Evidence, tuple[str, ...]]]:
+    out = []
+    for c in generic.combos:
+        if all(any(alt in fired for alt in item.split("|")) for item in c.all):
+            out.append((Evidence(f"combo.{c.id}", "combo", "+".join(c.all), c.weight, c.why), c.suggests))
+    return out
+
+
 def score(
     hits: list[Hit],
     entity_hits: list[EntityHit],
@@ -70,6 +95,7 @@ def score(
     generic: GenericFile,
     propaganda_threshold: float,
     text: str,
+    turns: int = 0,
 ) -> Score:
     type_rule: dict[str, float] = defaultdict(float)
     situation = 0.0
@@ -96,17 +122,31 @@ def score(
     ent_ev = _entity_evidence(entity_hits, generic.entity_weights)
     situation += sum(e.weight for e in ent_ev)
     evidence += ent_ev
+    ekeys = entity_keys(entity_hits)
+    fired = {h.signal.rule_id.split(".", 1)[1] for h in hits} | ekeys
+    for ev, suggests in _combos(fired, generic, text):
+        situation += ev.weight
+        evidence.append(ev)
+        for t in suggests:
+            type_rule[t] += ev.weight * SUGGEST_FACTOR
 
     model_bonus = 0.0
     combined: dict[str, float] = dict(type_rule)
     if prediction is not None:
-        model_bonus = generic.model_weight * (2.0 * prediction.p_fraud - 1.0)
+        lean = 2.0 * prediction.p_fraud - 1.0
+        model_bonus = lean * (generic.model_weight if lean > 0 else generic.model_weight_negative)
         for t, p in prediction.types.items():
             combined[t] = combined.get(t, 0.0) + generic.model_type_weight * p * prediction.p_fraud
         evidence.append(Evidence("model.textcat", "model", f"p_fraud={prediction.p_fraud:.2f}",
                                  round(model_bonus, 3)))
 
     best_rule = max(type_rule.values(), default=0.0)
+    # A warning points to 110/96110 or an official site, and is broadcast; a scam gives its own link or
+    # number, and a forwarded conversation (speaker: line) is an exchange, not a broadcast.
+    own_channel = bool(ekeys & {"url_any", "contact_any", "bank_card", "code_request"})
+    if own_channel or turns >= 2:
+        propaganda = 0.0
+        evidence = [e for e in evidence if not e.rule_id.startswith("propaganda.")]
     is_propaganda = propaganda >= propaganda_threshold
     entity_part = sum(e.weight for e in ent_ev)
     said = max(0.0, best_rule) + situation - entity_part + max(0.0, model_bonus)

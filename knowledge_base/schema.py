@@ -88,14 +88,27 @@ class FraudTypeFile(_Strict):
     examples: Examples = Examples()
 
 
+class Combo(_Strict):
+    """Extra weight when signals fire together: each item of `all` is a rule id suffix (e.g. 'personal_alert'),
+    an entity key (e.g. 'url_any') or several of either separated by |."""
+
+    id: str = Field(pattern=ID_PATTERN)
+    all: tuple[str, ...] = Field(min_length=2, max_length=5)
+    weight: float = Field(ge=-10, le=10)
+    suggests: tuple[str, ...] = ()
+    why: str = ""
+
+
 class GenericFile(_Strict):
     signals: Signals
     # signal id / keyword term → type ids it hints at; they get half its weight as type evidence
     suggests: dict[str, tuple[str, ...]] = {}
+    combos: tuple[Combo, ...] = ()
     apps: tuple[str, ...] = ()  # remote-control, meeting and off-platform app names
     entity_weights: dict[str, float] = {}
     entity_why: dict[str, str] = {}  # reason shown to the citizen for each weighted entity key
-    model_weight: float = Field(default=3.0, ge=0, le=10)  # learned layer: ± this much evidence at most
+    model_weight: float = Field(default=3.0, ge=0, le=10)  # learned layer: up to this much evidence for fraud
+    model_weight_negative: float = Field(default=1.5, ge=0, le=10)  # … and up to this much against
     model_type_weight: float = Field(default=2.0, ge=0, le=10)  # its say in choosing the type
     examples: Examples = Examples()
 

@@ -1,0 +1,61 @@
+from __future__ import annotations
+
+from classifiers.engine import Engine
+from classifiers.normalize import MAX_CHARS
+from classifiers.scorer import level_of, risk_of
+
+
+def test_scam_is_flagged_with_type_and_explained(rules_engine: Engine) -> None:
+    v = rules_engine.check("您好，您在我们平台申请的贷款已审批，但银行卡号填错被冻结，需先交2000元解冻金才能放款")
+    assert v.is_fraud and v.fraud_type == "fake_loan"
+    assert any(e.rule_id.startswith(("fake_loan.", "generic.")) and e.weight > 0 for e in v.evidence)
+    assert all(e.matched for e in v.evidence if e.kind in ("keyword", "phrase"))
+
+
+def test_benign_notice_is_not_flagged(rules_engine: Engine) -> None:
+    v = rules_engine.check("【某银行】您的验证码为482913，5分钟内有效，请勿泄露给他人。")
+    assert not v.is_fraud and v.fraud_type is None
+
+
+def test_propaganda_is_recognised_and_not_flagged(rules_engine: Engine) -> None:
+    v = rules_engine.check("警方提醒：公检法机关不会电话办案，不存在所谓安全账户，凡是要求转账到安全账户的都是诈骗。")
+    assert v.is_propaganda and not v.is_fraud
+
+
+def test_scam_dressed_as_a_warning_with_its_own_number_is_still_flagged(rules_engine: Engine) -> None:
+    v = rules_engine.check("【公安提示】您的手机号涉嫌诈骗，名下银行卡将被冻结，请速联系我局办案民警：010-66667777")
+    assert not v.is_propaganda
+    assert v.is_fraud
+
+
+def test_determinism(engine: Engine) -> None:
+    text = "宝妈在家兼职，点赞一单返5元，先垫付后返本金"
+    a, b = engine.check(text), engine.check(text)
+    assert a == b
+
+
+def test_long_text_is_truncated_and_said_so(engine: Engine) -> None:
+    v = engine.check("正常的会议记录内容。" * (MAX_CHARS // 5))
+    assert v.truncated
+
+
+def test_empty_text(engine: Engine) -> None:
+    v = engine.check("")
+    assert v.level == "none" and not v.is_fraud and v.evidence == []
+
+
+def test_negation_blocks_warning_phrases(rules_engine: Engine) -> None:
+    v = rules_engine.check("公司财务通知：货款请打到我司对公账户，请勿转入个人账户。")
+    assert not any(e.rule_id == "generic.designated_account" for e in v.evidence)
+
+
+def test_homophones_are_matched_for_long_terms_only(rules_engine: Engine) -> None:
+    v = rules_engine.check("这是一个安全帐户，你把钱转进去")
+    assert v.is_fraud
+    v2 = rules_engine.check("马上到家了，晚上吃饭")
+    assert not v2.evidence
+
+
+def test_levels_and_risk_are_consistent() -> None:
+    for e in (0, 2, 2.5, 3.9, 4, 5.9, 6, 12):
+        assert (risk_of(e) >= 0.5) == (level_of(e) in ("medium", "high"))

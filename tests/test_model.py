@@ -1,0 +1,51 @@
+"""The learned layer: trained only from KB texts, optional, and kept in step with the examples."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from classifiers.engine import DEFAULT_MODEL_DIR, Engine
+from classifiers.model import META_FILE, TextModel, train
+from knowledge_base.examples import examples_fingerprint
+
+
+def test_train_load_predict_roundtrip(tmp_path: Path) -> None:
+    data = [("先交保证金才能放款到账", "fake_loan"), ("交解冻金才能提现贷款", "fake_loan"),
+            ("做任务垫付返佣金刷单", "order_brushing"), ("点赞关注返利日结垫付", "order_brushing"),
+            ("今晚一起吃饭吗", "benign"), ("你的快递到驿站了取件码1234", "benign")] * 4
+    train(data, tmp_path / "m", "fp-test", epochs=6, seed=1)
+    model = TextModel.load(tmp_path / "m")
+    assert model is not None and model.examples_fingerprint == "fp-test"
+    p_scam = model.predict("先交保证金才能放款")
+    p_ok = model.predict("今晚一起吃饭")
+    assert p_scam.p_fraud > p_ok.p_fraud
+    assert max(p_scam.types, key=p_scam.types.get) == "fake_loan"
+    assert abs(sum(p_scam.types.values()) - 1.0) < 1e-6
+
+
+def test_training_is_deterministic(tmp_path: Path) -> None:
+    data = [("先交保证金才能放款", "fake_loan"), ("今晚吃饭", "benign"), ("刷单返利垫付", "order_brushing")] * 3
+    train(data, tmp_path / "a", "x", epochs=3, seed=3)
+    train(data, tmp_path / "b", "x", epochs=3, seed=3)
+    a, b = TextModel.load(tmp_path / "a"), TextModel.load(tmp_path / "b")
+    assert a is not None and b is not None
+    assert a.predict("交保证金放款") == b.predict("交保证金放款")
+
+
+def test_missing_or_broken_model_means_rules_only(tmp_path: Path, kb) -> None:  # type: ignore[no-untyped-def]
+    assert TextModel.load(tmp_path / "nothing") is None
+    broken = tmp_path / "broken"
+    broken.mkdir()
+    (broken / META_FILE).write_text("{}", encoding="utf-8")
+    assert TextModel.load(broken) is None
+    eng = Engine(kb, None)
+    v = eng.check("先交三千元解冻金才能放款")
+    assert v.is_fraud and not any(e.kind == "model" for e in v.evidence)
+
+
+def test_shipped_model_matches_the_kb_examples(kb) -> None:  # type: ignore[no-untyped-def]
+    meta = json.loads((DEFAULT_MODEL_DIR / META_FILE).read_text(encoding="utf-8"))
+    assert meta["examples_fingerprint"] == examples_fingerprint(kb), (
+        "KB examples changed since the model was trained: run `python main.py kb train`"
+    )
