@@ -37,7 +37,8 @@ _CODE_ASK = re.compile(
     rf"(?:告诉|发给|报给|念给|读给|提供|发一下|报一下|截图给|转发给|给我)[^。！？\n]{{0,8}}(?:{_CODE_WORDS})"
     rf"|(?:{_CODE_WORDS})[^。！？\n]{{0,10}}(?:告诉|发给|报给|念给|读给|提供|发一下|报一下|发过来|报过来|截图)"
 )
-_NEGATION = re.compile(r"(?:勿|不要|不得|切莫|不会|别|不能|严禁|谨防|防止|不可|千万不)")
+_NEGATION = re.compile(r"(?:勿|不要|不得|切莫|不会|别|不能|严禁|谨防|防止|不可|千万不|无需|不需要|不用|从不|绝不)")
+NEGATION_REACH = 12  # 不会以任何理由要求您提供…验证码: the negation can sit a few words back
 
 
 def luhn_ok(digits: str) -> bool:
@@ -160,7 +161,7 @@ class EntityExtractor:
             for end, name in self._apps.iter(text):
                 add(Entity("app", name), end - len(name) + 1, end + 1)
         for m in _CODE_ASK.finditer(text):
-            before = text[max(0, m.start() - 4) : m.start() + 4]
+            before = text[max(0, m.start() - NEGATION_REACH) : m.start() + 4]
             if not _NEGATION.search(before) and not _NEGATION.search(m.group(0)):
                 add(Entity("code_request", m.group(0)), m.start(), m.end())
         return hits

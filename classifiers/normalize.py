@@ -99,6 +99,8 @@ class Normalizer:
         text = text.encode("utf-8", "replace").decode("utf-8")
         text = unicodedata.normalize("NFKC", text)
         turns = len(_TURN.findall(text, 0, 4000))
+        if turns >= 2:
+            text = _TURN.sub(" ", text)  # speaker tags (甲：, 客服：) carry no content
         text = _ZERO_WIDTH.sub("", text)
         text = _CONTROL.sub(" ", text)
         text = self._t2s.convert(text).lower()

@@ -23,6 +23,9 @@ MIN_TYPE_SCORE = 1.0
 # for this share only. Entities (a look-alike link, a code request) are not discounted: a scam that
 # dresses up as a warning still has to send the link.
 PROPAGANDA_DAMPING = 0.3
+# Signals that address the reader personally with a request: a warning speaks to everyone, a scam to you.
+# (personal_alert is left out: warnings quote it — 凡是说你“涉嫌洗钱”的都是诈骗.)
+ADDRESSED_REQUESTS = frozenset({"request_to_reader", "money_favor"})
 
 
 @dataclass(frozen=True)
@@ -143,7 +146,8 @@ def score(
     best_rule = max(type_rule.values(), default=0.0)
     # A warning points to 110/96110 or an official site, and is broadcast; a scam gives its own link or
     # number, and a forwarded conversation (speaker: line) is an exchange, not a broadcast.
-    own_channel = bool(ekeys & {"url_any", "contact_any", "bank_card", "code_request"})
+    own_channel = bool(ekeys & {"url_any", "contact_any", "bank_card", "code_request"}) or bool(
+        fired & ADDRESSED_REQUESTS)
     if own_channel or turns >= 2:
         propaganda = 0.0
         evidence = [e for e in evidence if not e.rule_id.startswith("propaganda.")]
