@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import sys
 import time
 from pathlib import Path
@@ -10,9 +11,10 @@ from typing import Any
 
 import click
 
-from classifiers.engine import DEFAULT_MODEL_DIR, Engine, KBLoadError, build_engine
+from bot import config
+from classifiers.engine import Engine, KBLoadError, build_engine
 from classifiers.verdict import Verdict
-from knowledge_base.loader import DEFAULT_DIR, load_kb
+from knowledge_base.loader import load_kb
 from knowledge_base.schema import AUDIENCES
 
 EXIT_KB_ERROR = 2
@@ -40,16 +42,22 @@ def _verdict_json(v: Verdict, id_: Any = None, with_id: bool = False) -> dict[st
     return out
 
 
-kb_dir_option = click.option("--kb-dir", type=click.Path(path_type=Path), default=DEFAULT_DIR,
-                             show_default=False, help="knowledge base directory")
-model_option = click.option("--model-dir", type=click.Path(path_type=Path), default=DEFAULT_MODEL_DIR,
-                            help="trained model directory (rules only when absent)")
+def _setting(name: str):  # type: ignore[no-untyped-def]
+    return lambda: Path(config.load()[name])
+
+
+kb_dir_option = click.option("--kb-dir", type=click.Path(path_type=Path), default=_setting("FANGZHA_KB_DIR"),
+                             help="knowledge base directory [FANGZHA_KB_DIR]")
+model_option = click.option("--model-dir", type=click.Path(path_type=Path), default=_setting("FANGZHA_MODEL_DIR"),
+                            help="trained model directory; rules only when absent [FANGZHA_MODEL_DIR]")
 no_model_option = click.option("--no-model", is_flag=True, help="rules only: ignore the trained model")
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 def cli() -> None:
     """防诈自查助手 fangzha."""
+    level = config.load()["FANGZHA_LOG_LEVEL"].upper()
+    logging.basicConfig(level=getattr(logging, level, logging.WARNING), format="%(levelname)s %(name)s: %(message)s")
 
 
 @cli.command()
@@ -155,9 +163,10 @@ def kb() -> None:
 
 @kb.command()
 @kb_dir_option
-def validate(kb_dir: Path) -> None:
+@model_option
+def validate(kb_dir: Path, model_dir: Path) -> None:
     """Check every YAML file against the schema; print all errors with file and line."""
-    res = load_kb(kb_dir)
+    res = load_kb(kb_dir, with_training=True)
     if res.errors:
         for e in res.errors:
             click.echo(str(e))
@@ -170,7 +179,7 @@ def validate(kb_dir: Path) -> None:
     click.echo(f"OK: {len(kbv.types)} types, {n_sig} type signals, fingerprint {kbv.fingerprint}")
     from classifiers.model import META_FILE
 
-    meta = DEFAULT_MODEL_DIR / META_FILE
+    meta = model_dir / META_FILE
     if meta.exists():
         from knowledge_base.examples import examples_fingerprint
 
@@ -215,7 +224,8 @@ def kb_test(type_id: str | None, verbose: bool, kb_dir: Path, model_dir: Path, n
 
 @kb.command()
 @kb_dir_option
-@click.option("--out", type=click.Path(path_type=Path), default=DEFAULT_MODEL_DIR, show_default=True)
+@click.option("--out", type=click.Path(path_type=Path), default=_setting("FANGZHA_MODEL_DIR"),
+              help="where to save the model [FANGZHA_MODEL_DIR]")
 @click.option("--epochs", type=int, default=12, show_default=True)
 def train(kb_dir: Path, out: Path, epochs: int) -> None:
     """Rebuild the learned layer from the KB's own examples (never from third-party data)."""
@@ -223,7 +233,7 @@ def train(kb_dir: Path, out: Path, epochs: int) -> None:
     from classifiers.normalize import Normalizer
     from knowledge_base.examples import examples_fingerprint, training_set
 
-    res = load_kb(kb_dir)
+    res = load_kb(kb_dir, with_training=True)
     if res.kb is None:
         for e in res.errors:
             click.echo(str(e), err=True)

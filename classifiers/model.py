@@ -1,4 +1,4 @@
-"""Layer 4: a learned text classifier (spaCy textcat, bag of jieba words and word pairs).
+"""Layer 4: a learned text classifier (spaCy textcat, bag of character 1–3-grams).
 
 Trained only on the team's own KB examples (`main.py kb train`), so it learns paraphrases of what admins
 wrote, never third-party data. Optional: the engine runs on rules alone when no model is present.
@@ -13,8 +13,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from classifiers.tokenizer import jieba as _jieba  # noqa: F401  (quiet jieba's logger before spaCy uses it)
-
 log = logging.getLogger(__name__)
 
 BENIGN = "benign"
@@ -27,10 +25,29 @@ class Prediction:
     types: dict[str, float]  # type id → probability among fraud labels (sums to 1)
 
 
+MAX_FEATURE_CHARS = 1500
+
+
+def features(text: str) -> list[str]:
+    """The model's tokens: the characters of the normalised text. Character n-grams (up to 3) generalised
+    better than jieba words in our measurements (fewer false alarms on marketing SMS, better type accuracy),
+    and they cost no segmentation at run time. Training and prediction both go through this function."""
+    return [c for c in text[:MAX_FEATURE_CHARS] if not c.isspace()]
+
+
 def _blank():
+    """A blank Chinese pipeline whose own tokenizer is never used: documents are built from the engine's
+    jieba words, so spaCy does not initialise a second, process-global jieba (~1 s at start-up)."""
     import spacy
 
-    return spacy.blank("zh", config={"nlp": {"tokenizer": {"segmenter": "jieba"}}})
+    return spacy.blank("zh", config={"nlp": {"tokenizer": {"segmenter": "char"}}})
+
+
+def _doc(nlp, words: list[str]):  # type: ignore[no-untyped-def]
+    from spacy.tokens import Doc
+
+    words = [w for w in words if w.strip()] or [" "]
+    return Doc(nlp.vocab, words=words, spaces=[False] * len(words))
 
 
 class TextModel:
@@ -55,7 +72,8 @@ class TextModel:
             return None
 
     def predict(self, text: str) -> Prediction:
-        doc = self._textcat(self._nlp.make_doc(text[:2000]))
+        """Classify a normalised message."""
+        doc = self._textcat(_doc(self._nlp, features(text)))
         cats = doc.cats
         p_benign = cats.get(BENIGN, 0.0)
         fraud = {k: v for k, v in cats.items() if k != BENIGN}
@@ -82,12 +100,12 @@ def train(
     textcat = nlp.add_pipe(
         "textcat",
         config={"model": {"@architectures": "spacy.TextCatBOW.v3", "exclusive_classes": True,
-                          "ngram_size": 2, "no_output_layer": False, "length": 1 << 17}},
+                          "ngram_size": 3, "no_output_layer": False, "length": 1 << 17}},
     )
     for label in labels:
         textcat.add_label(label)
     data = [
-        Example.from_dict(nlp.make_doc(text), {"cats": {lb: float(lb == label) for lb in labels}})
+        Example.from_dict(_doc(nlp, features(text)), {"cats": {lb: float(lb == label) for lb in labels}})
         for text, label in examples
     ]
     rng = random.Random(seed)

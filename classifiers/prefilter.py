@@ -88,14 +88,20 @@ def _seq_factor(seq: Any) -> tuple[set[str] | None, bool]:
 MAX_WINDOW = 400
 
 
-def required_literals(pattern: str) -> tuple[set[str] | None, int | None]:
+def parse(pattern: str) -> Any | None:
+    try:
+        return sre_parse.parse(pattern)
+    except Exception:  # RE2-only syntax the stdlib parser does not know
+        return None
+
+
+def required_literals(pattern: str, parsed: Any | None = None) -> tuple[set[str] | None, int | None]:
     """(strings one of which occurs in every match, the longest possible match or None if unbounded).
 
     A None literal set means no small set is known: the pattern runs on every message.
     """
-    try:
-        parsed = sre_parse.parse(pattern)
-    except Exception:  # RE2-only syntax the stdlib parser does not know: always run that pattern
+    parsed = parsed if parsed is not None else parse(pattern)
+    if parsed is None:
         return None, None
     hi = parsed.getwidth()[1]
     width = hi if hi <= MAX_WINDOW else None
@@ -103,3 +109,30 @@ def required_literals(pattern: str) -> tuple[set[str] | None, int | None]:
     if not f or any(s == "" for s in f):
         return None, width
     return {s.lower() for s in f}, width
+
+
+def _nested_repeat(seq: Any, inside: bool = False) -> bool:
+    for op, av in seq:
+        if op in (C.MAX_REPEAT, C.MIN_REPEAT, C.POSSESSIVE_REPEAT):
+            if inside or _nested_repeat(av[2], True):
+                return True
+        elif op is C.SUBPATTERN:
+            if _nested_repeat(av[-1], inside):
+                return True
+        elif op is C.BRANCH:
+            if any(_nested_repeat(alt, inside) for alt in av[1]):
+                return True
+        elif op in (C.ASSERT, C.ASSERT_NOT, C.GROUPREF, C.GROUPREF_EXISTS):
+            return True
+    return False
+
+
+def backtrack_safe(pattern: str, parsed: Any | None = None) -> bool:
+    """True when Python's backtracking `re` is safe for this pattern: bounded width, no repeat inside a
+    repeat, no look-around or back-reference. Such patterns run in time polynomial in a bounded window,
+    and Python's engine is an order of magnitude faster to call than the RE2 binding. Everything else
+    runs on RE2."""
+    parsed = parsed if parsed is not None else parse(pattern)
+    if parsed is None:
+        return False
+    return parsed.getwidth()[1] <= MAX_WINDOW and not _nested_repeat(list(parsed))

@@ -19,7 +19,7 @@ import ahocorasick
 import re2
 
 from classifiers.fuzzy import FuzzyMatcher
-from classifiers.prefilter import required_literals
+from classifiers.prefilter import backtrack_safe, parse, required_literals
 from classifiers.tokenizer import Pinyin, Tokenizer
 from knowledge_base.loader import KnowledgeBase
 from knowledge_base.schema import Signals
@@ -48,6 +48,7 @@ class Signal:
 
 
 SHORT_CJK = 2  # keywords this short must line up with jieba's word boundaries: 验资 is not in 体验资格
+BOUNDARY_CONTEXT = 12
 _ASCII_WORD = re.compile(r"[a-z0-9]")
 
 
@@ -67,12 +68,21 @@ def _opts() -> re2.Options:
     return o
 
 
+def _compile(pattern: str, parsed: object) -> object:
+    """Every pattern is validated by RE2 when the KB loads; the ones proven backtrack-safe run on Python's
+    re, whose call overhead is a tenth of the RE2 binding's. The rest run on RE2."""
+    if backtrack_safe(pattern, parsed):
+        return re.compile(pattern)
+    return re2.compile(pattern, _opts())
+
+
 class RuleSet:
     def __init__(self, kb: KnowledgeBase, normalize: Callable[[str], str]) -> None:
         self.signals: list[Signal] = []
         self._kw = ahocorasick.Automaton()
         self._py = ahocorasick.Automaton()
         self._pinyin = Pinyin()
+        self._parse_memo: dict[str, object] = {}  # one parse per pattern: prefilter, safety, compile
         self._lit = ahocorasick.Automaton()
         self._regex_owner: list[tuple[int, int]] = []  # regex index → (signal index, term index or -1)
         self._always: list[int] = []  # regexes with no known required literal: run on every message
@@ -85,7 +95,6 @@ class RuleSet:
         self._exemplar_sig: list[int] = []
         kw_forms: dict[str, list[int]] = defaultdict(list)
         py_forms: dict[str, list[int]] = defaultdict(list)
-        words: list[str] = []
 
         sources: list[tuple[str, Signals]] = [(tid, t.signals) for tid, t in kb.types.items()]
         sources += [("generic", kb.generic.signals), ("propaganda", kb.context.propaganda),
@@ -105,12 +114,12 @@ class RuleSet:
             for p in sig.phrases:
                 idx = self._add(Signal(f"{owner}.{p.id}", owner, "phrase", p.weight, p.why,
                                        negatable=p.negatable and p.weight > 0))
-                self._phrase_rx[idx] = re2.compile(p.pattern, _opts())
+                self._phrase_rx[idx] = _compile(p.pattern, self._parsed(p.pattern))
                 self._add_regex(p.pattern, idx, -1, lit_forms)
             for s in sig.sequences:
                 idx = self._add(Signal(f"{owner}.{s.id}", owner, "sequence", s.weight, s.why,
                                        negatable=s.negatable and s.weight > 0))
-                self._seq_terms[idx] = [re2.compile(t, _opts()) for t in s.terms]
+                self._seq_terms[idx] = [_compile(t, self._parsed(t)) for t in s.terms]
                 self._seq_window[idx] = s.window
                 for j, t in enumerate(s.terms):
                     self._add_regex(t, idx, j, lit_forms)
@@ -148,16 +157,37 @@ class RuleSet:
             return "jieba"
         return ""
 
+    def _parsed(self, pattern: str) -> object:
+        if pattern not in self._parse_memo:
+            self._parse_memo[pattern] = parse(pattern)
+        return self._parse_memo[pattern]
+
     def _add_regex(self, pattern: str, idx: int, term: int, lit_forms: dict[str, list[int]]) -> None:
         k = len(self._regex_owner)
         self._regex_owner.append((idx, term))
-        lits, width = required_literals(pattern)
+        lits, width = required_literals(pattern, self._parsed(pattern))
         self._width.append(width if lits is not None else None)
         if lits is None:
             self._always.append(k)
         else:
             for lit in lits:
                 lit_forms[lit].append(k)
+
+    def _on_boundaries(self, text: str, a: int, b: int, memo: dict[int, tuple[set[int], set[int]]]) -> bool:
+        """Does jieba cut a word boundary at a and at b? Segments only a window around the hit: jieba's
+        choice there depends on a few characters of context, not on the whole message."""
+        lo = max(0, a - BOUNDARY_CONTEXT)
+        key = lo // BOUNDARY_CONTEXT
+        if key not in memo:
+            w0 = key * BOUNDARY_CONTEXT
+            w1 = min(len(text), w0 + 4 * BOUNDARY_CONTEXT)
+            starts, ends = set(), set()
+            for _, s, e in self.tokenizer.spans(text[w0:w1]):
+                starts.add(w0 + s)
+                ends.add(w0 + e)
+            memo[key] = (starts, ends)
+        starts, ends = memo[key]
+        return a in starts and b in ends
 
     def _candidates(self, text: str) -> dict[int, list[int]]:
         """Regex index → end positions of its literals in the text (empty list: search everywhere)."""
@@ -202,7 +232,7 @@ class RuleSet:
                     return
                 fired[idx] = Hit(s, kind, a, b, s.weight * factor)
 
-        bounds: tuple[set[int], set[int]] | None = None
+        local_bounds: dict[int, tuple[set[int], set[int]]] = {}
         if self._has_kw:
             for end, (n, idxs, rule) in self._kw.iter(text):
                 a, b = end - n + 1, end + 1
@@ -213,12 +243,10 @@ class RuleSet:
                 for idx in idxs:
                     if idx in fired:
                         continue
-                    if rule == "jieba" or self.signals[idx].whole_word:
-                        if bounds is None:
-                            spans = self.tokenizer.spans(text)
-                            bounds = ({s for _, s, _ in spans}, {e for _, _, e in spans})
-                        if a not in bounds[0] or b not in bounds[1]:
-                            continue
+                    if (rule == "jieba" or self.signals[idx].whole_word) and not self._on_boundaries(
+                        text, a, b, local_bounds
+                    ):
+                        continue
                     fire(idx, "keyword", a, b)
         if self._has_py:
             rendered, starts = self._pinyin.render(text)

@@ -25,7 +25,8 @@ MIN_TYPE_SCORE = 1.0
 PROPAGANDA_DAMPING = 0.3
 # Signals that address the reader personally with a request: a warning speaks to everyone, a scam to you.
 # (personal_alert is left out: warnings quote it — 凡是说你“涉嫌洗钱”的都是诈骗.)
-ADDRESSED_REQUESTS = frozenset({"request_to_reader", "money_favor"})
+# A first-person account (有人打我电话，说我…) is a citizen describing their own case, not a warning.
+ADDRESSED_REQUESTS = frozenset({"request_to_reader", "money_favor", "contacted_me", "told_me_to"})
 
 
 @dataclass(frozen=True)

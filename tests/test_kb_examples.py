@@ -26,9 +26,10 @@ def test_example(engine, ex) -> None:  # type: ignore[no-untyped-def]
         assert v.fraud_type == ex.expect_type, f"typed {v.fraud_type}: {v.types[:3]}"
 
 
-def test_kb_loads_without_errors() -> None:
-    res = load_kb(DEFAULT_DIR)
+def test_kb_loads_without_errors_including_training_texts() -> None:
+    res = load_kb(DEFAULT_DIR, with_training=True)
     assert res.errors == []
+    assert res.kb is not None and res.kb.training
 
 
 @pytest.mark.parametrize("type_id", TYPE_IDS)

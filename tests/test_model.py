@@ -8,6 +8,7 @@ from pathlib import Path
 from classifiers.engine import DEFAULT_MODEL_DIR, Engine
 from classifiers.model import META_FILE, TextModel, train
 from knowledge_base.examples import examples_fingerprint
+from knowledge_base.loader import DEFAULT_DIR, load_kb
 
 
 def test_train_load_predict_roundtrip(tmp_path: Path) -> None:
@@ -44,7 +45,9 @@ def test_missing_or_broken_model_means_rules_only(tmp_path: Path, kb) -> None:  
     assert v.is_fraud and not any(e.kind == "model" for e in v.evidence)
 
 
-def test_shipped_model_matches_the_kb_examples(kb) -> None:  # type: ignore[no-untyped-def]
+def test_shipped_model_matches_the_kb_examples() -> None:
+    kb = load_kb(DEFAULT_DIR, with_training=True).kb
+    assert kb is not None and kb.training, "training texts missing"
     meta = json.loads((DEFAULT_MODEL_DIR / META_FILE).read_text(encoding="utf-8"))
     assert meta["examples_fingerprint"] == examples_fingerprint(kb), (
         "KB examples changed since the model was trained: run `python main.py kb train`"
