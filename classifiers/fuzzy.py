@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from rapidfuzz import fuzz
 
 MIN_SHARED = 0.4  # share of an exemplar's bigrams that must occur in the message before scoring
+MAX_SCORED = 24  # only the exemplars sharing the most bigrams are scored: cost stays flat as the KB grows
 
 
 def _bigrams(text: str) -> set[str]:
@@ -44,9 +45,8 @@ class FuzzyMatcher:
             for i in self._index.get(g, ()):
                 counts[i] += 1
         hits: list[FuzzyHit] = []
-        for i, n in counts.items():
-            if n < self._need[i]:
-                continue
+        ranked = sorted(((n / self._need[i], i) for i, n in counts.items() if n >= self._need[i]), reverse=True)
+        for _, i in ranked[:MAX_SCORED]:
             exemplar, cutoff = self._items[i]
             al = fuzz.partial_ratio_alignment(exemplar, text, score_cutoff=cutoff)
             if al is not None and al.score >= cutoff:

@@ -161,7 +161,7 @@ def score(
     level = level_of(total)
     ranked = sorted(((t, round(v, 3)) for t, v in combined.items() if v > 0), key=lambda x: (-x[1], x[0]))
     fraud_type: str | None = None
-    if level in ("medium", "high", "low"):
+    if level in ("medium", "high"):
         fraud_type = ranked[0][0] if ranked and ranked[0][1] >= MIN_TYPE_SCORE else FALLBACK_TYPE
     evidence.sort(key=lambda e: -abs(e.weight))
     return Score(risk_of(total), level, fraud_type, ranked, evidence, is_propaganda)
