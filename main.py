@@ -36,7 +36,8 @@ def _verdict_json(v: Verdict, id_: Any = None, with_id: bool = False) -> dict[st
     out.update({
         "is_fraud": d["is_fraud"], "risk": d["risk"], "level": d["level"], "fraud_type": d["fraud_type"],
         "is_propaganda": d["is_propaganda"], "truncated": d["truncated"], "types": d["types"][:5],
-        "evidence": [{k: e[k] for k in ("rule_id", "kind", "matched", "weight")} for e in d["evidence"]],
+        "evidence": [{k: e[k] for k in ("rule_id", "kind", "matched", "weight", "start", "end")}
+                     for e in d["evidence"]],
         "entities": d["entities"],
     })
     return out

@@ -79,7 +79,7 @@ def _entity_evidence(hits: list[EntityHit], weights: dict[str, float]) -> list[E
         for key in keys:
             w = weights.get(key)
             if w and key not in out:
-                out[key] = Evidence(f"entity.{key}", "entity", e.value, w)
+                out[key] = Evidence(f"entity.{key}", "entity", e.value, w, "", h.start, h.end)
                 break  # the most specific weighted key speaks for this entity
     return list(out.values())
 
@@ -108,7 +108,7 @@ def score(
     evidence: list[Evidence] = []
     for h in hits:
         s = h.signal
-        ev = Evidence(s.rule_id, h.kind, text[h.start : h.end], round(h.weight, 3), s.why)
+        ev = Evidence(s.rule_id, h.kind, text[h.start : h.end], round(h.weight, 3), s.why, h.start, h.end)
         if s.owner == "generic":
             situation += h.weight
             key = s.rule_id.split(".", 1)[1]
@@ -116,10 +116,10 @@ def score(
                 type_rule[t] += h.weight * SUGGEST_FACTOR
         elif s.owner == "propaganda":
             propaganda += h.weight
-            ev = Evidence(s.rule_id, "context", ev.matched, -ev.weight, s.why)
+            ev = Evidence(s.rule_id, "context", ev.matched, -ev.weight, s.why, h.start, h.end)
         elif s.owner == "legit":
             legit += h.weight
-            ev = Evidence(s.rule_id, "context", ev.matched, -ev.weight, s.why)
+            ev = Evidence(s.rule_id, "context", ev.matched, -ev.weight, s.why, h.start, h.end)
         else:
             type_rule[s.owner] += h.weight
         evidence.append(ev)

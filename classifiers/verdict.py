@@ -18,6 +18,8 @@ class Evidence:
     matched: str  # the span of normalised text that fired
     weight: float
     why: str = ""  # short Chinese reason for the citizen; empty for purely technical evidence
+    start: int = -1  # span of `matched` in the normalised text; -1 when the evidence has no span
+    end: int = -1
 
 
 @dataclass(frozen=True)

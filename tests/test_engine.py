@@ -9,7 +9,9 @@ def test_scam_is_flagged_with_type_and_explained(rules_engine: Engine) -> None:
     v = rules_engine.check("您好，您在我们平台申请的贷款已审批，但银行卡号填错被冻结，需先交2000元解冻金才能放款")
     assert v.is_fraud and v.fraud_type == "fake_loan"
     assert any(e.rule_id.startswith(("fake_loan.", "generic.")) and e.weight > 0 for e in v.evidence)
-    assert all(e.matched for e in v.evidence if e.kind in ("keyword", "phrase"))
+    for e in v.evidence:
+        if e.kind in ("keyword", "phrase", "sequence", "fuzzy"):
+            assert e.matched and v.normalized[e.start : e.end] == e.matched
 
 
 def test_benign_notice_is_not_flagged(rules_engine: Engine) -> None:
