@@ -94,7 +94,7 @@ class RuleSet:
         exemplars: list[tuple[str, float]] = []
         self._exemplar_sig: list[int] = []
         kw_forms: dict[str, list[int]] = defaultdict(list)
-        py_forms: dict[str, list[int]] = defaultdict(list)
+        py_forms: dict[str, tuple[str, list[int]]] = {}  # pinyin key → (first surface form, signals)
 
         sources: list[tuple[str, Signals]] = [(tid, t.signals) for tid, t in kb.types.items()]
         sources += [("generic", kb.generic.signals), ("propaganda", kb.context.propaganda),
@@ -110,7 +110,7 @@ class RuleSet:
                         if k.pinyin and not k.whole_word and k.weight >= PINYIN_MIN_WEIGHT:
                             key = self._pinyin.key(nf)
                             if key and len(nf) >= PINYIN_MIN_CHARS:
-                                py_forms[key].append(idx)
+                                py_forms.setdefault(key, (nf, []))[1].append(idx)
             for p in sig.phrases:
                 idx = self._add(Signal(f"{owner}.{p.id}", owner, "phrase", p.weight, p.why,
                                        negatable=p.negatable and p.weight > 0))
@@ -130,8 +130,8 @@ class RuleSet:
 
         for form, idxs in kw_forms.items():
             self._kw.add_word(form, (len(form), tuple(idxs), self._boundary_rule(form)))
-        for key, idxs in py_forms.items():
-            self._py.add_word(key, (len(key), tuple(idxs)))
+        for key, (form, idxs) in py_forms.items():
+            self._py.add_word(key, (len(key), tuple(idxs), form))
         self._has_kw = len(kw_forms) > 0
         self._has_py = len(py_forms) > 0
         if self._has_kw:
@@ -250,9 +250,13 @@ class RuleSet:
                     fire(idx, "keyword", a, b)
         if self._has_py:
             rendered, starts = self._pinyin.render(text)
-            for end, (n, idxs) in self._py.iter(rendered):
+            for end, (n, idxs, form) in self._py.iter(rendered):
                 a = bisect_right(starts, end - n + 1)  # first char after the leading '|'
                 b = bisect_right(starts, end - 1)
+                # An evasion swaps a character or two and keeps the rest (刷丹 for 刷单); a span that shares
+                # no character with the term is just another word that sounds alike (像刚才 ≈ 香港彩).
+                if sum(x == y for x, y in zip(text[a:b], form, strict=False)) < max(1, len(form) // 2):
+                    continue
                 for idx in idxs:
                     fire(idx, "pinyin", a, b, PINYIN_FACTOR)
         if self._has_rx:
