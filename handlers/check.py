@@ -19,7 +19,9 @@ def reasons(verdict: Verdict, kb: KnowledgeBase, limit: int = MAX_REASONS) -> li
     """Plain reasons, strongest first, one per distinct explanation, each quoting what was seen."""
     out: list[str] = []
     seen: set[str] = set()
-    for ev in verdict.evidence:
+    # Concrete reasons (quoted phrases) first; the learned layer's "looks like known scams" goes last.
+    ordered = sorted(verdict.evidence, key=lambda e: e.kind == "model")
+    for ev in ordered:
         if ev.weight <= 0:
             continue
         why = _why(ev, kb)
