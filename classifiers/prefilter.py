@@ -136,3 +136,35 @@ def backtrack_safe(pattern: str, parsed: Any | None = None) -> bool:
     if parsed is None:
         return False
     return parsed.getwidth()[1] <= MAX_WINDOW and not _nested_repeat(list(parsed))
+
+
+def required_factors(pattern: str, parsed: Any | None = None) -> list[set[str]]:
+    """Every literal factor a match must contain, in order: ['(垫付|先付).{0,12}返还'] → [{垫付, 先付}, {返还}].
+
+    A candidate pattern is only run when all of its factors occur in the text, so patterns that share one
+    common literal do not all run. An empty list means no factor is known.
+    """
+    parsed = parsed if parsed is not None else parse(pattern)
+    if parsed is None:
+        return []
+    out: list[set[str]] = []
+    run: set[str] | None = None
+    for op, av in list(parsed):
+        f, exact = _item_factor(op, av)
+        if f is not None and exact:
+            prod = set(f) if run is None else {a + b for a in run for b in f}
+            if len(prod) <= MAX_SET:
+                run = prod
+                continue
+            if run:
+                out.append(run)
+            run = set(f)
+            continue
+        if run:
+            out.append(run)
+        run = None
+        if f:
+            out.append(set(f))
+    if run:
+        out.append(run)
+    return [{x.lower() for x in f} for f in out if f and all(f)]

@@ -19,7 +19,7 @@ import ahocorasick
 import re2
 
 from classifiers.fuzzy import FuzzyMatcher
-from classifiers.prefilter import backtrack_safe, parse, required_literals
+from classifiers.prefilter import backtrack_safe, parse, required_factors, required_literals
 from classifiers.tokenizer import Pinyin, Tokenizer
 from knowledge_base.loader import KnowledgeBase
 from knowledge_base.schema import Signals
@@ -87,7 +87,8 @@ class RuleSet:
         self._regex_owner: list[tuple[int, int]] = []  # regex index → (signal index, term index or -1)
         self._always: list[int] = []  # regexes with no known required literal: run on every message
         self._width: list[int | None] = []  # longest match of each regex (None: unbounded)
-        lit_forms: dict[str, list[int]] = defaultdict(list)
+        lit_forms: dict[str, list[tuple[int, int]]] = defaultdict(list)  # literal → (regex, factor index)
+        self._n_factors: list[int] = []
         self._phrase_rx: dict[int, object] = {}
         self._seq_terms: dict[int, list[object]] = {}
         self._seq_window: dict[int, int] = {}
@@ -162,16 +163,19 @@ class RuleSet:
             self._parse_memo[pattern] = parse(pattern)
         return self._parse_memo[pattern]
 
-    def _add_regex(self, pattern: str, idx: int, term: int, lit_forms: dict[str, list[int]]) -> None:
+    def _add_regex(self, pattern: str, idx: int, term: int, lit_forms: dict[str, list[tuple[int, int]]]) -> None:
         k = len(self._regex_owner)
         self._regex_owner.append((idx, term))
-        lits, width = required_literals(pattern, self._parsed(pattern))
-        self._width.append(width if lits is not None else None)
-        if lits is None:
+        parsed = self._parsed(pattern)
+        lits, width = required_literals(pattern, parsed)
+        factors = required_factors(pattern, parsed) if lits is not None else []
+        self._width.append(width if factors else None)
+        self._n_factors.append(len(factors))
+        if not factors:
             self._always.append(k)
-        else:
-            for lit in lits:
-                lit_forms[lit].append(k)
+        for fi, factor in enumerate(factors):
+            for lit in factor:
+                lit_forms[lit].append((k, fi))
 
     def _on_boundaries(self, text: str, a: int, b: int, memo: dict[int, tuple[set[int], set[int]]]) -> bool:
         """Does jieba cut a word boundary at a and at b? Segments only a window around the hit: jieba's
@@ -190,12 +194,22 @@ class RuleSet:
         return a in starts and b in ends
 
     def _candidates(self, text: str) -> dict[int, list[int]]:
-        """Regex index → end positions of its literals in the text (empty list: search everywhere)."""
+        """Regexes whose every literal factor occurs in the text → end positions of their first factor
+        (an empty list means: search everywhere)."""
         found: dict[int, list[int]] = {k: [] for k in self._always}
-        if self._has_lit:
-            for end, ks in self._lit.iter(text):
-                for k in ks:
-                    found.setdefault(k, []).append(end)
+        if not self._has_lit:
+            return found
+        seen: dict[int, set[int]] = defaultdict(set)
+        ends: dict[int, list[int]] = defaultdict(list)
+        for end, ks in self._lit.iter(text):
+            for k, fi in ks:
+                seen[k].add(fi)
+                if fi == 0:
+                    ends[k].append(end)
+        n = self._n_factors
+        for k, fis in seen.items():
+            if len(fis) == n[k]:
+                found[k] = ends[k]
         return found
 
     def _search(self, k: int, rx: object, text: str, ends: list[int]) -> tuple[int, int] | None:

@@ -7,7 +7,7 @@ import json
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from classifiers.prefilter import required_literals
+from classifiers.prefilter import required_factors, required_literals
 from classifiers.verdict import LEVELS
 
 _settings = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
@@ -36,10 +36,14 @@ def test_scam_vocabulary_soup_never_raises(engine, text: str) -> None:  # type: 
 def test_prefilter_never_hides_a_match(text: str) -> None:
     import re
 
-    for pattern in ("(垫付|先付).{0,12}(返还|返利)", "安全账户", "(验证码|转账)[^。]{0,5}(告诉|返利)", "[刷返]单"):
+    for pattern in ("(垫付|先付).{0,12}(返还|返利)", "安全账户", "(验证码|转账)[^。]{0,5}(告诉|返利)", "[刷返]单",
+                    "(先|需)[^。]{0,4}(转账|垫付)+[^。]{0,3}(返|利){1,2}", "刷?单返(利|还)"):
         lits, width = required_literals(pattern)
         m = re.search(pattern, text)
         if m and lits is not None:
-            assert any(lit in text for lit in lits)
+            assert any(lit in m.group(0) for lit in lits)
             if width is not None:
                 assert m.end() - m.start() <= width
+        if m:
+            for factor in required_factors(pattern):
+                assert any(lit in m.group(0) for lit in factor)
