@@ -96,9 +96,11 @@ def _scaled_kb(factor: int, dst: Path) -> Path:
                 syn = [f"{s}{tag}" for s in k.get("synonyms", [])]
                 sig["keywords"].append({**k, "term": f"{k['term']}{tag}", "synonyms": syn})
             for p in base["phrases"]:
-                sig["phrases"].append({**p, "id": f"{p['id']}_x{i}", "pattern": f"{tag}{p['pattern']}"})
+                # (?:…) keeps the tag on every alternative: 'tag' + 'a|b' would leave 'b' a plain copy
+                sig["phrases"].append({**p, "id": f"{p['id']}_x{i}", "pattern": f"{tag}(?:{p['pattern']})"})
             for s in base["sequences"]:
-                sig["sequences"].append({**s, "id": f"{s['id']}_x{i}", "terms": [tag + s["terms"][0], *s["terms"][1:]]})
+                first = f"{tag}(?:{s['terms'][0]})"
+                sig["sequences"].append({**s, "id": f"{s['id']}_x{i}", "terms": [first, *s["terms"][1:]]})
             for e in base["exemplars"]:
                 sig["exemplars"].append({**e, "text": tag + e["text"]})
         f.write_text(yaml.safe_dump(d, allow_unicode=True, sort_keys=False), encoding="utf-8")

@@ -87,8 +87,8 @@ class RuleSet:
         self._regex_owner: list[tuple[int, int]] = []  # regex index → (signal index, term index or -1)
         self._always: list[int] = []  # regexes with no known required literal: run on every message
         self._width: list[int | None] = []  # longest match of each regex (None: unbounded)
-        lit_forms: dict[str, list[tuple[int, int]]] = defaultdict(list)  # literal → (regex, factor index)
-        self._n_factors: list[int] = []
+        lit_forms: dict[str, list[int]] = defaultdict(list)  # anchor literal → regexes
+        self._rest: list[tuple[tuple[str, ...], ...]] = []  # per regex: its other literal factors
         self._phrase_rx: dict[int, object] = {}
         self._seq_terms: dict[int, list[object]] = {}
         self._seq_window: dict[int, int] = {}
@@ -163,19 +163,23 @@ class RuleSet:
             self._parse_memo[pattern] = parse(pattern)
         return self._parse_memo[pattern]
 
-    def _add_regex(self, pattern: str, idx: int, term: int, lit_forms: dict[str, list[tuple[int, int]]]) -> None:
+    def _add_regex(self, pattern: str, idx: int, term: int, lit_forms: dict[str, list[int]]) -> None:
         k = len(self._regex_owner)
         self._regex_owner.append((idx, term))
         parsed = self._parsed(pattern)
         lits, width = required_literals(pattern, parsed)
         factors = required_factors(pattern, parsed) if lits is not None else []
         self._width.append(width if factors else None)
-        self._n_factors.append(len(factors))
         if not factors:
             self._always.append(k)
-        for fi, factor in enumerate(factors):
-            for lit in factor:
-                lit_forms[lit].append((k, fi))
+            self._rest.append(())
+            return
+        # The most selective factor is the anchor the automaton looks for; the others are checked with a
+        # plain substring test only when the anchor is present.
+        anchor = max(factors, key=lambda f: (min(map(len, f)), -len(f)))
+        self._rest.append(tuple(tuple(f) for f in factors if f is not anchor))
+        for lit in anchor:
+            lit_forms[lit].append(k)
 
     def _on_boundaries(self, text: str, a: int, b: int, memo: dict[int, tuple[set[int], set[int]]]) -> bool:
         """Does jieba cut a word boundary at a and at b? Segments only a window around the hit: jieba's
@@ -194,22 +198,19 @@ class RuleSet:
         return a in starts and b in ends
 
     def _candidates(self, text: str) -> dict[int, list[int]]:
-        """Regexes whose every literal factor occurs in the text → end positions of their first factor
+        """Regexes whose every literal factor occurs in the text → end positions of their anchor factor
         (an empty list means: search everywhere)."""
         found: dict[int, list[int]] = {k: [] for k in self._always}
         if not self._has_lit:
             return found
-        seen: dict[int, set[int]] = defaultdict(set)
         ends: dict[int, list[int]] = defaultdict(list)
         for end, ks in self._lit.iter(text):
-            for k, fi in ks:
-                seen[k].add(fi)
-                if fi == 0:
-                    ends[k].append(end)
-        n = self._n_factors
-        for k, fis in seen.items():
-            if len(fis) == n[k]:
-                found[k] = ends[k]
+            for k in ks:
+                ends[k].append(end)
+        rest = self._rest
+        for k, at in ends.items():
+            if all(any(lit in text for lit in factor) for factor in rest[k]):
+                found[k] = at
         return found
 
     def _search(self, k: int, rx: object, text: str, ends: list[int]) -> tuple[int, int] | None:
