@@ -23,6 +23,7 @@ META_FILE = "fangzha_model.json"
 class Prediction:
     p_fraud: float
     types: dict[str, float]  # type id → probability among fraud labels (sums to 1)
+    windows: int = 1  # how many windows a long text was read in (the most scam-like one is reported)
 
 
 MAX_FEATURE_CHARS = 1500
@@ -88,7 +89,7 @@ class TextModel:
             cats = doc.cats
             fraud = {k: v for k, v in cats.items() if k != BENIGN}
             total = sum(fraud.values()) or 1.0
-            pred = Prediction(1.0 - cats.get(BENIGN, 0.0), {k: v / total for k, v in fraud.items()})
+            pred = Prediction(1.0 - cats.get(BENIGN, 0.0), {k: v / total for k, v in fraud.items()}, len(windows))
             if best is None or pred.p_fraud > best.p_fraud:
                 best = pred
         assert best is not None

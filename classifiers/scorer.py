@@ -145,6 +145,11 @@ def score(
                                  round(model_bonus, 3)))
 
     best_rule = max(type_rule.values(), default=0.0)
+    if model_bonus > 0 and prediction is not None and prediction.windows > 1:
+        # In a long text the model reports its most scam-like window; one window of finance talk in a
+        # meeting transcript can look like a pitch. There it must be corroborated by the rules.
+        found = max(0.0, best_rule) + max(0.0, situation)
+        model_bonus = min(model_bonus, max(generic.model_floor, generic.model_max_ratio * found))
     # A warning points to 110/96110 or an official site, and is broadcast; a scam gives its own link or
     # number, and a forwarded conversation (speaker: line) is an exchange, not a broadcast.
     own_channel = bool(ekeys & {"url_any", "contact_any", "bank_card", "code_request"}) or bool(

@@ -109,6 +109,10 @@ class GenericFile(_Strict):
     entity_why: dict[str, str] = {}  # reason shown to the citizen for each weighted entity key
     model_weight: float = Field(default=3.0, ge=0, le=10)  # learned layer: up to this much evidence for fraud
     model_weight_negative: float = Field(default=1.5, ge=0, le=10)  # … and up to this much against
+    # For a long text (read in windows) the model's push towards fraud may not exceed this multiple of what
+    # the rules and entities found (nor `model_floor` when they found little): it corroborates there.
+    model_max_ratio: float = Field(default=10.0, ge=0, le=100)
+    model_floor: float = Field(default=10.0, ge=0, le=10)
     model_type_weight: float = Field(default=2.0, ge=0, le=10)  # its say in choosing the type
     examples: Examples = Examples()
 
