@@ -146,8 +146,6 @@ class RuleSet:
             self._lit.make_automaton()
         self._has_rx = bool(self._regex_owner)
         self._fuzzy = FuzzyMatcher(exemplars)
-        # jieba's own dictionary, without KB terms: adding them would make jieba cut them out even where
-        # they are only an accident of two words meeting, which is exactly what the boundary check is for.
         self.tokenizer = Tokenizer()
 
     @staticmethod

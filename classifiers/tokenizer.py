@@ -1,7 +1,6 @@
 """jieba tokens and pinyin renderings of normalised text.
 
-A private jieba.Tokenizer keeps KB terms out of the process-global dictionary that other code (spaCy's
-jieba segmenter) shares.
+A private jieba.Tokenizer (never the process-global one) so that nothing else in the process changes it.
 """
 
 from __future__ import annotations
@@ -9,7 +8,6 @@ from __future__ import annotations
 import logging
 import os
 import tempfile
-from collections.abc import Iterable
 from itertools import accumulate
 from pathlib import Path
 
@@ -41,12 +39,12 @@ def compact_dictionary() -> Path:
 
 
 class Tokenizer:
-    def __init__(self, extra_words: Iterable[str] = ()) -> None:
+    """jieba's own dictionary, without KB terms: adding them would make jieba cut them out even where they
+    are only an accident of two words meeting, which is exactly what the boundary check must catch."""
+
+    def __init__(self) -> None:
         self._jieba = jieba.Tokenizer(dictionary=str(compact_dictionary()))
         self._jieba.initialize()
-        for w in extra_words:
-            if len(w) >= 2:
-                self._jieba.add_word(w)
 
     def spans(self, text: str) -> list[tuple[str, int, int]]:
         """(token, start, end) for every token; HMM off so unknown words do not glue to KB terms."""
