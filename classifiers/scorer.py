@@ -84,7 +84,7 @@ def _entity_evidence(hits: list[EntityHit], weights: dict[str, float]) -> list[E
     return list(out.values())
 
 
-def _combos(fired: set[str], generic: GenericFile, text: str) -> list[tuple[Evidence, tuple[str, ...]]]:
+def _combos(fired: set[str], generic: GenericFile) -> list[tuple[Evidence, tuple[str, ...]]]:
     out = []
     for c in generic.combos:
         if all(any(alt in fired for alt in item.split("|")) for item in c.all):
@@ -128,7 +128,7 @@ def score(
     evidence += ent_ev
     ekeys = entity_keys(entity_hits)
     fired = {h.signal.rule_id.split(".", 1)[1] for h in hits} | ekeys
-    for ev, suggests in _combos(fired, generic, text):
+    for ev, suggests in _combos(fired, generic):
         situation += ev.weight
         evidence.append(ev)
         for t in suggests:
