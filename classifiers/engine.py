@@ -78,6 +78,10 @@ class Detector:
     def engine(self) -> Engine:
         return self._engine
 
+    @property
+    def kb(self) -> KnowledgeBase:
+        return self._engine.kb
+
     def check(self, text: str) -> Verdict:
         return self._engine.check(text)
 

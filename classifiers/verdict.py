@@ -55,3 +55,15 @@ class Verdict:
             {"kind": e.kind, "value": e.value, "flags": list(e.flags)} for e in self.entities
         ]
         return d
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> Verdict:
+        """Rebuild a verdict from `to_dict()` output (e.g. a stored check), to render it again."""
+        types = [(t["type"], float(t["score"])) if isinstance(t, dict) else (t[0], float(t[1]))
+                 for t in d.get("types", [])]
+        fields = Evidence.__dataclass_fields__
+        evidence = [Evidence(**{k: v for k, v in e.items() if k in fields}) for e in d.get("evidence", [])]
+        entities = [Entity(e["kind"], e["value"], tuple(e.get("flags", ()))) for e in d.get("entities", [])]
+        return cls(risk=float(d.get("risk", 0.0)), level=str(d.get("level", "none")), fraud_type=d.get("fraud_type"),
+                   types=types, evidence=evidence, entities=entities, is_propaganda=bool(d.get("is_propaganda")),
+                   truncated=bool(d.get("truncated")))

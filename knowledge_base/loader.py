@@ -15,6 +15,7 @@ import re2
 import yaml
 from pydantic import BaseModel, ValidationError
 
+from knowledge_base.dialog_schema import MessagesFile, ScenarioFile, TipsFile
 from knowledge_base.schema import (
     AUDIENCES,
     TYPE_IDS,
@@ -52,6 +53,9 @@ class KnowledgeBase:
     allowlist: AllowlistFile
     benign: BenignFile
     replies: dict[str, RepliesFile]
+    messages: MessagesFile
+    scenario: ScenarioFile
+    tips: TipsFile
     training: dict[str, TrainingFile]  # file stem → bulk training texts (optional)
     fingerprint: str  # sha256 over every file: tells a trained model which KB it was trained on
     root: Path = field(compare=False)
@@ -250,6 +254,17 @@ def load_kb(root: Path | str = DEFAULT_DIR, with_training: bool = False) -> Load
                 errors.append(KBError(rel, None, f"levels: missing {', '.join(sorted(missing))}"))
             replies[aud] = obj
 
+    def dialog(name: str, model: type[BaseModel]) -> Any:
+        rel = f"dialog/{name}.yaml"
+        if not (root / rel).exists():
+            errors.append(KBError(rel, None, "missing dialog file"))
+            return None
+        return _parse(root / rel, rel, model, errors)
+
+    messages = dialog("messages", MessagesFile)
+    scenario = dialog("scenario", ScenarioFile)
+    tips = dialog("tips", TipsFile)
+
     training: dict[str, TrainingFile] = {}
     for p in sorted((root / "training").glob("*.yaml")) if with_training else ():
         rel = f"training/{p.name}"
@@ -265,6 +280,7 @@ def load_kb(root: Path | str = DEFAULT_DIR, with_training: bool = False) -> Load
         return LoadResult(None, errors)
     return LoadResult(
         KnowledgeBase(types=types, generic=generic, context=context, allowlist=allowlist, benign=benign,
-                      replies=replies, training=training, fingerprint=digest.hexdigest()[:16], root=root),
+                      replies=replies, messages=messages, scenario=scenario, tips=tips, training=training,
+                      fingerprint=digest.hexdigest()[:16], root=root),
         [],
     )

@@ -1,0 +1,1 @@
+"""SQLite store (sqlite-utils): users, sessions, checks, feedback, reports, groups; redaction before storage."""

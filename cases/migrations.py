@@ -1,0 +1,53 @@
+"""The schema as an append-only list of migrations. Never edit or reorder one that has shipped: add a new one."""
+
+from __future__ import annotations
+
+from sqlite_utils import Database
+from sqlite_utils.migrations import Migrations
+
+migrations = Migrations("fangzha")
+
+
+@migrations()
+def m001_users_and_sessions(db: Database) -> None:
+    db["meta"].create({"key": str, "value": str}, pk="key")
+    db["users"].create({
+        "user_key": str, "channel": str, "audience": str, "grid": str, "subscribed": int,
+        "recent_tips": str, "created_at": str, "updated_at": str,
+    }, pk="user_key", not_null={"channel"}, defaults={"subscribed": 0, "recent_tips": "[]"})
+    db["sessions"].create({"user_key": str, "flow": str, "step": str, "data": str, "updated_at": str},
+                          pk="user_key")
+
+
+@migrations()
+def m002_checks_feedback_reports(db: Database) -> None:
+    db["checks"].create({
+        "id": int, "user_key": str, "created_at": str, "level": str, "fraud_type": str, "risk": float,
+        "text": str, "verdict": str, "source": str,
+    }, pk="id")
+    db["checks"].create_index(["user_key"])
+    db["checks"].create_index(["created_at"])
+    db["feedback"].create({
+        "id": int, "user_key": str, "check_id": int, "created_at": str, "level": str, "fraud_type": str,
+        "text": str, "status": str,
+    }, pk="id", defaults={"status": "new"})
+    db["reports"].create({
+        "id": int, "user_key": str, "channel": str, "created_at": str, "text": str, "fraud_type": str,
+        "money_lost": int, "amount": float, "occurred": str, "consent_contact": int, "grid": str,
+        "audience": str, "check_id": int, "source": str, "masked": str,
+    }, pk="id", defaults={"source": "bot"})
+    db["reports"].create_index(["created_at"])
+    db["reports"].create_index(["grid"])
+
+
+@migrations()
+def m003_groups(db: Database) -> None:
+    db["groups"].create({"chat_key": str, "enabled": int, "introduced": int, "updated_at": str}, pk="chat_key",
+                        defaults={"enabled": 1, "introduced": 0})
+
+
+def apply(db: Database) -> list[str]:
+    """Apply pending migrations; returns their names."""
+    pending = [m.name for m in migrations.pending(db)]
+    migrations.apply(db)
+    return pending
