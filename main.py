@@ -62,6 +62,41 @@ def cli() -> None:
 
 
 @cli.command()
+@click.option("--db", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="SQLite file [FANGZHA_DB]")
+@no_model_option
+def run(db: Path | None, no_model: bool) -> None:
+    """Run the bot: Telegram polling when TELEGRAM_BOT_TOKEN is set, otherwise a chat in this terminal."""
+    from bot.app import build_app
+
+    settings = dict(config.load())
+    if db is not None:
+        settings["FANGZHA_DB"] = str(db)
+    try:
+        app = build_app(settings, use_model=not no_model)
+    except KBLoadError as exc:
+        click.echo(f"知识库有错误，无法启动（{len(exc.errors)} 处）：", err=True)
+        for e in exc.errors:
+            click.echo(f"  {e}", err=True)
+        sys.exit(EXIT_KB_ERROR)
+    except ValueError as exc:
+        click.echo(f"配置错误 / bad setting: {exc}", err=True)
+        sys.exit(EXIT_KB_ERROR)
+    token = settings["TELEGRAM_BOT_TOKEN"]
+    if token:
+        from telegram import Update
+
+        from bot.telegram import build_application
+
+        click.echo(f"fangzha: Telegram polling via {settings['TELEGRAM_BASE_URL']} (Ctrl-C to stop)", err=True)
+        build_application(app, token, settings["TELEGRAM_BASE_URL"]).run_polling(allowed_updates=Update.ALL_TYPES)
+        return
+    from bot.console import Console
+
+    sys.exit(Console(app).run())
+
+
+@cli.command()
 @click.argument("text", required=False)
 @click.option("--audience", type=click.Choice(AUDIENCES), default="general", show_default=True)
 @click.option("--json", "as_json", is_flag=True, help="print the verdict as JSON")

@@ -22,6 +22,16 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("FANGZHA_MODEL_DIR", str(ROOT / "models" / "textcat"),
             "learned layer built by `main.py kb train`; rules only when the folder is absent"),
     Setting("FANGZHA_LOG_LEVEL", "WARNING", "logging level: DEBUG, INFO, WARNING, ERROR"),
+    Setting("FANGZHA_DB", str(ROOT / "data" / "fangzha.db"),
+            "SQLite file for users, sessions, checks, reports (created on first run; WAL mode)"),
+    Setting("TELEGRAM_BOT_TOKEN", "", "token from @BotFather; empty: `main.py run` opens the terminal chat instead"),
+    Setting("TELEGRAM_BASE_URL", "https://api.telegram.org/bot",
+            "Bot API server (a self-hosted one, or a local stand-in in tests); the token is appended"),
+    Setting("FANGZHA_RETENTION_DAYS", "30", "days a self-check record and feedback are kept before automatic deletion"),
+    Setting("FANGZHA_RATE_BURST", "15", "messages one user may send in a burst before being slowed down"),
+    Setting("FANGZHA_RATE_PER_MINUTE", "30", "sustained messages per minute allowed per user"),
+    Setting("FANGZHA_GROUP_MIN_CHARS", "15", "in group chats, shorter messages are ignored"),
+    Setting("FANGZHA_OCR", "on", "read screenshots with offline OCR: on | off"),
 )
 
 
@@ -43,3 +53,24 @@ def load(env: Mapping[str, str] | None = None, dotenv: Path | None = None) -> di
     env = os.environ if env is None else env
     file_values = _dotenv(dotenv if dotenv is not None else ROOT / ".env")
     return {s.name: env.get(s.name) or file_values.get(s.name) or s.default for s in SETTINGS}
+
+
+def as_int(settings: Mapping[str, str], name: str, minimum: int = 0) -> int:
+    """An integer setting, with a clear message naming the setting when it is not one."""
+    raw = settings[name]
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ValueError(f"setting {name} must be a whole number, got {raw!r}") from None
+    if value < minimum:
+        raise ValueError(f"setting {name} must be at least {minimum}, got {value}")
+    return value
+
+
+def as_bool(settings: Mapping[str, str], name: str) -> bool:
+    raw = settings[name].strip().lower()
+    if raw in ("1", "on", "true", "yes"):
+        return True
+    if raw in ("0", "off", "false", "no", ""):
+        return False
+    raise ValueError(f"setting {name} must be on or off, got {settings[name]!r}")

@@ -36,3 +36,25 @@ def kb_copy(tmp_path: Path) -> Path:
     dst = tmp_path / "kb"
     shutil.copytree(DEFAULT_DIR, dst, ignore=shutil.ignore_patterns("__pycache__", "*.py", "*.md"))
     return dst
+
+
+@pytest.fixture()
+def make_app(engine: Engine, tmp_path: Path):  # type: ignore[no-untyped-def]
+    """Build the bot's App over the shipped engine and a fresh store; OCR off unless asked for."""
+    from bot.app import App
+    from cases.store import Store
+    from classifiers.engine import Detector
+    from handlers.conversation import Conversation
+    from handlers.incoming import Options
+    from handlers.ocr import OcrReader
+    from handlers.ratelimit import RateLimiter
+
+    def make(ocr: bool = False, options: Options | None = None, limiter: RateLimiter | None = None,
+             db: str | None = None) -> App:
+        detector = Detector(engine, DEFAULT_DIR, DEFAULT_MODEL_DIR)
+        store = Store(db or str(tmp_path / "bot.db"))
+        opts = options or Options(rate_burst=1000, rate_per_minute=1000)
+        conv = Conversation(detector, store, opts, limiter)
+        return App(conv, detector, store, OcrReader() if ocr else None)
+
+    return make

@@ -13,6 +13,7 @@ FORBIDDEN = {
     "knowledge_base": {"telegram", "starlette", "uvicorn", "sqlite3", "sqlite_utils", "handlers", "bot",
                        "classifiers"},
     "handlers": {"telegram", "starlette", "uvicorn", "bot"},
+    "cases": {"telegram", "starlette", "uvicorn", "bot", "handlers"},
 }
 
 
