@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import sys
 import time
 from pathlib import Path
@@ -12,7 +13,7 @@ from typing import Any
 import click
 
 from bot import config
-from classifiers.engine import Engine, KBLoadError, build_engine
+from classifiers.engine import Detector, Engine, KBLoadError, build_engine
 from classifiers.verdict import Verdict
 from knowledge_base.loader import load_kb
 from knowledge_base.schema import AUDIENCES
@@ -88,12 +89,30 @@ def run(db: Path | None, no_model: bool) -> None:
 
         from bot.telegram import build_application
 
-        click.echo(f"fangzha: Telegram polling via {settings['TELEGRAM_BASE_URL']} (Ctrl-C to stop)", err=True)
+        _reload_on_sighup(app.detector)
+        click.echo(f"fangzha: Telegram polling via {settings['TELEGRAM_BASE_URL']} (Ctrl-C to stop; "
+                   f"`kill -HUP {os.getpid()}` reloads the knowledge base)", err=True)
         build_application(app, token, settings["TELEGRAM_BASE_URL"]).run_polling(allowed_updates=Update.ALL_TYPES)
         return
     from bot.console import Console
 
     sys.exit(Console(app).run())
+
+
+def _reload_on_sighup(detector: Detector) -> None:
+    """`kill -HUP <pid>` reloads the YAML patterns; a broken edit is refused and the last good KB stays."""
+    import signal
+
+    def reload(*_: object) -> None:
+        res = detector.reload()
+        if res.ok:
+            logging.getLogger("fangzha").warning("knowledge base reloaded")
+        else:
+            logging.getLogger("fangzha").error("knowledge base NOT reloaded (%d errors): %s", len(res.errors),
+                                               "; ".join(map(str, res.errors[:5])))
+
+    if hasattr(signal, "SIGHUP"):
+        signal.signal(signal.SIGHUP, reload)
 
 
 @cli.command()

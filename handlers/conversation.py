@@ -124,7 +124,9 @@ class Conversation:
             return
         self._ensure_user(ctx)
         s = ctx.store.session(ctx.user.user_key)
-        if s is not None and not ctx.inc.from_image:
+        if s is not None and ctx.inc.from_image and not (s.flow == report.FLOW and s.step == "text"):
+            s = None  # a screenshot mid-questionnaire is checked; the questionnaire waits
+        if s is not None:
             if text.strip() in CANCEL_WORDS:
                 ctx.store.clear_session(ctx.user.user_key)
                 ctx.say(m.cancelled)

@@ -304,3 +304,18 @@ def test_split_text_respects_limit() -> None:
     parts = split_text(text, 1000)
     assert all(0 < len(p) <= 1000 for p in parts)
     assert "".join(parts).replace("\n", "") == text.replace("\n", "")
+
+
+def test_screenshot_during_report_text_step_is_the_report_text(chat: Chat, app: Any) -> None:
+    chat.cmd("report")
+    chat.app.conversation.handle(Incoming("console", "1", text=OFFICIAL, from_image=True))
+    s = app.store.session("console:1")
+    assert s is not None and s.data["text"] == OFFICIAL and s.step != "text"
+
+
+def test_screenshot_during_questionnaire_is_checked_and_questionnaire_waits(chat: Chat, app: Any) -> None:
+    chat.cmd("check")
+    out = "\n".join(r.text for r in chat.app.conversation.handle(
+        Incoming("console", "1", text=OFFICIAL, from_image=True)))
+    assert out.startswith("从图片读到的文字")
+    assert app.store.session("console:1").step == "who"

@@ -143,3 +143,20 @@ def _cjk_font() -> str:
     if not path:
         pytest.fail("no CJK font installed: .ci/run installs fonts-wqy-microhei")
     return path
+
+
+def test_a_failing_update_does_not_stop_the_bot(bot: Running, caplog: pytest.LogCaptureFixture) -> None:
+    tg = bot.application.bot_data["fangzha"]
+    original = tg._handle
+
+    async def flaky(inc: Any) -> Any:
+        if "秘密文本" in inc.text:
+            raise RuntimeError("adapter failure")
+        return await original(inc)
+
+    tg._handle = flaky
+    [apology] = bot.send(message("秘密文本：我的银行卡号是6222020202020202"))
+    assert "出了点问题" in apology
+    [reply] = bot.send(message(BENIGN))
+    assert reply.startswith("🟢")
+    assert "RuntimeError" in caplog.text and "秘密文本" not in caplog.text  # logged without the citizen's text
