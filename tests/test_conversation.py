@@ -319,3 +319,11 @@ def test_screenshot_during_questionnaire_is_checked_and_questionnaire_waits(chat
         Incoming("console", "1", text=OFFICIAL, from_image=True)))
     assert out.startswith("从图片读到的文字")
     assert app.store.session("console:1").step == "who"
+
+
+def test_button_data_fits_telegram_callback_limit(app: Any) -> None:
+    kb = app.detector.kb
+    data = [f"sc:{q.id}:{o.id}" for q in kb.scenario.questions for o in q.options]
+    data += [f"rq:type:{t}" for t in kb.types] + [f"au:{10**12}:student", f"rp:{10**12}", f"fb:{10**12}"]
+    assert all(len(d.encode()) <= 64 for d in data)
+    assert all(0 < len(o.label) <= 20 for q in kb.scenario.questions for o in q.options)

@@ -160,3 +160,32 @@ def test_a_failing_update_does_not_stop_the_bot(bot: Running, caplog: pytest.Log
     [reply] = bot.send(message(BENIGN))
     assert reply.startswith("🟢")
     assert "RuntimeError" in caplog.text and "秘密文本" not in caplog.text  # logged without the citizen's text
+
+
+def test_main_run_with_a_token_polls_the_configured_api_and_reloads_on_sighup(tmp_path: Any) -> None:
+    import os
+    import signal
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parent.parent
+    with BotApiStandin() as api:
+        env = {**os.environ, "TELEGRAM_BOT_TOKEN": "42:REAL-RUN", "TELEGRAM_BASE_URL": api.base_url,
+               "FANGZHA_DB": str(tmp_path / "run.db"), "FANGZHA_OCR": "off", "FANGZHA_LOG_LEVEL": "WARNING"}
+        proc = subprocess.Popen([sys.executable, "main.py", "run"], cwd=root, env=env, stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE, text=True)
+        try:
+            api.wait_for(lambda sent: any(c["method"] == "setMyCommands" for c in sent), timeout=60)
+            api.push(message("/start a_parent"))
+            api.wait_for(lambda _: len(api.messages_to(501)) >= 2, timeout=30)
+            proc.send_signal(signal.SIGHUP)  # reload the knowledge base; the bot keeps answering
+            api.push(message(SCAM))
+            api.wait_for(lambda _: len(api.messages_to(501)) >= 3, timeout=30)
+            assert str(api.messages_to(501)[-1]["text"]).startswith("🔴")
+            assert proc.poll() is None
+        finally:
+            proc.send_signal(signal.SIGINT)
+            _, err = proc.communicate(timeout=30)
+        assert proc.returncode == 0, err
+        assert "knowledge base reloaded" in err and "Traceback" not in err
