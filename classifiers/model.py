@@ -9,13 +9,17 @@ from __future__ import annotations
 import json
 import logging
 import random
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 log = logging.getLogger(__name__)
 
 BENIGN = "benign"
+FRAUD = "fraud"  # the binary head's positive label (not a type id)
+BINARY_PIPE = "textcat_fraud"
+MIX_BINARY = 0.5
 META_FILE = "fangzha_model.json"
 
 
@@ -56,9 +60,16 @@ def _doc(nlp, words: list[str]):  # type: ignore[no-untyped-def]
 
 
 class TextModel:
+    """Two bag-of-n-gram heads over the same characters: `textcat` tells the 14 types and benign apart,
+    `textcat_fraud` only fraud from benign. Their fraud probabilities are averaged: the binary head pools what
+    all scams share (an unsolicited caller steering you somewhere) and alone raises too many alarms; the
+    multi-class head is cautious when a scam resembles no single type closely. Averaged, on dev.jsonl: recall
+    0.888 → 0.924 at a false-alarm rate 0.013 → 0.020 (issue 2 note). The type comes from the multi-class head."""
+
     def __init__(self, nlp, examples_fingerprint: str) -> None:  # type: ignore[no-untyped-def]
         self._nlp = nlp
         self._textcat = nlp.get_pipe("textcat")
+        self._binary = nlp.get_pipe(BINARY_PIPE) if BINARY_PIPE in nlp.pipe_names else None
         self.examples_fingerprint = examples_fingerprint
 
     @classmethod
@@ -85,15 +96,47 @@ class TextModel:
             starts = list(range(0, len(chars) - CHUNK + STRIDE, STRIDE))[:MAX_CHUNKS]
             windows = [chars[i : i + CHUNK] for i in starts]
         best: Prediction | None = None
-        for doc in self._textcat.pipe(_doc(self._nlp, w) for w in windows):
+        docs = self._textcat.pipe(_doc(self._nlp, w) for w in windows)
+        if self._binary is not None:
+            docs = self._binary.pipe(docs)
+        for doc in docs:
             cats = doc.cats
-            fraud = {k: v for k, v in cats.items() if k != BENIGN}
+            fraud = {k: v for k, v in cats.items() if k not in (BENIGN, FRAUD)}
             total = sum(fraud.values()) or 1.0
-            pred = Prediction(1.0 - cats.get(BENIGN, 0.0), {k: v / total for k, v in fraud.items()}, len(windows))
+            p_fraud = 1.0 - cats.get(BENIGN, 0.0) if self._binary is None else (
+                (1.0 - MIX_BINARY) * sum(fraud.values()) + MIX_BINARY * cats.get(FRAUD, 0.0))
+            pred = Prediction(p_fraud, {k: v / total for k, v in fraud.items()}, len(windows))
             if best is None or pred.p_fraud > best.p_fraud:
                 best = pred
         assert best is not None
         return best
+
+
+def _fit(examples: Sequence[tuple[str, str]], labels: list[str], gold: Callable[[str], str], name: str,
+         epochs: int, seed: int, progress, step: int = 0, steps: int = 0) -> tuple[Any, float]:  # type: ignore[no-untyped-def]
+    from spacy.training import Example
+    from spacy.util import fix_random_seed, minibatch
+
+    fix_random_seed(seed)
+    nlp = _blank()
+    textcat = nlp.add_pipe("textcat", name=name, config={"model": {
+        "@architectures": "spacy.TextCatBOW.v3", "exclusive_classes": True, "ngram_size": 3,
+        "no_output_layer": False, "length": 1 << 17}})
+    for label in labels:
+        textcat.add_label(label)
+    data = [Example.from_dict(_doc(nlp, features(text)), {"cats": {lb: float(lb == gold(label)) for lb in labels}})
+            for text, label in examples]
+    rng = random.Random(seed)
+    optimizer = nlp.initialize(lambda: data)
+    losses: dict[str, float] = {}
+    for epoch in range(epochs):
+        rng.shuffle(data)
+        losses = {}
+        for batch in minibatch(data, size=16):
+            nlp.update(batch, sgd=optimizer, losses=losses, drop=0.1)
+        if progress:
+            progress(step + epoch + 1, steps or epochs, losses.get(name, 0.0))
+    return nlp, losses.get(name, 0.0)
 
 
 def train(
@@ -106,33 +149,14 @@ def train(
 ) -> dict[str, float]:
     """Train on (normalised text, label) pairs; label is a type id or 'benign'. Deterministic for a seed."""
     import spacy
-    from spacy.training import Example
-    from spacy.util import fix_random_seed, minibatch
 
-    fix_random_seed(seed)
-    nlp = _blank()
     labels = sorted({label for _, label in examples})
-    textcat = nlp.add_pipe(
-        "textcat",
-        config={"model": {"@architectures": "spacy.TextCatBOW.v3", "exclusive_classes": True,
-                          "ngram_size": 3, "no_output_layer": False, "length": 1 << 17}},
-    )
-    for label in labels:
-        textcat.add_label(label)
-    data = [
-        Example.from_dict(_doc(nlp, features(text)), {"cats": {lb: float(lb == label) for lb in labels}})
-        for text, label in examples
-    ]
-    rng = random.Random(seed)
-    optimizer = nlp.initialize(lambda: data)
-    losses: dict[str, float] = {}
-    for epoch in range(epochs):
-        rng.shuffle(data)
-        losses = {}
-        for batch in minibatch(data, size=16):
-            nlp.update(batch, sgd=optimizer, losses=losses, drop=0.1)
-        if progress:
-            progress(epoch + 1, epochs, losses.get("textcat", 0.0))
+    # The two heads are trained as two pipelines (spaCy checks that an exclusive textcat sees exactly one
+    # positive label in the gold cats), then the binary one is copied into the main pipeline.
+    nlp, loss = _fit(examples, labels, lambda label: label, "textcat", epochs, seed, progress, 0, 2 * epochs)
+    binary, _ = _fit(examples, [FRAUD, BENIGN], lambda label: BENIGN if label == BENIGN else FRAUD, "textcat",
+                     epochs, seed, progress, epochs, 2 * epochs)
+    nlp.add_pipe("textcat", name=BINARY_PIPE, source=binary)
     out_dir.mkdir(parents=True, exist_ok=True)
     nlp.to_disk(out_dir)
     (out_dir / META_FILE).write_text(
@@ -140,4 +164,4 @@ def train(
                     "n_examples": len(examples), "spacy": spacy.__version__}, indent=1),
         encoding="utf-8",
     )
-    return {"loss": losses.get("textcat", 0.0), "n_examples": float(len(examples))}
+    return {"loss": loss, "n_examples": float(len(examples))}
