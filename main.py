@@ -305,5 +305,11 @@ def train(kb_dir: Path, out: Path, epochs: int) -> None:
     click.echo(f"saved to {out} in {time.perf_counter() - t0:.1f}s")
 
 
+
+from cases.cli import alerts_group, cases_group  # noqa: E402  (registered last: they are subcommands)
+
+cli.add_command(cases_group)
+cli.add_command(alerts_group)
+
 if __name__ == "__main__":
     cli()

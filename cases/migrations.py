@@ -46,6 +46,32 @@ def m003_groups(db: Database) -> None:
                         defaults={"enabled": 1, "introduced": 0})
 
 
+@migrations()
+def m004_cases(db: Database) -> None:
+    """Reports double as the case records of the programme: police records are imported into the same table."""
+    t = db["reports"]
+    t.add_column("reported_at", str)
+    t.add_column("week", str)  # ISO week of reported_at ("2026-W48"): summaries group by it without date maths
+    t.add_column("dedupe_key", str)
+    db.execute("UPDATE reports SET reported_at = created_at WHERE reported_at IS NULL")
+    t.create_index(["dedupe_key"], unique=True, if_not_exists=True)
+    t.create_index(["reported_at", "fraud_type", "grid"], if_not_exists=True)
+    t.create_index(["week", "fraud_type", "grid"], if_not_exists=True)
+    # Masked numbers and plain domains per case: "seen in more than one case" is one indexed GROUP BY.
+    db["case_marks"].create({"case_id": int, "kind": str, "value": str}, pk=("case_id", "kind", "value"))
+    db["case_marks"].create_index(["value", "kind"])
+
+
+@migrations()
+def m005_alerts(db: Database) -> None:
+    db["alerts"].create({
+        "id": int, "fraud_type": str, "grid": str, "week": str, "count": int, "baseline": float,
+        "p_value": float, "created_at": str, "notified": int,
+    }, pk="id", defaults={"notified": 0})
+    # One alert per rise: the same type, grid and week never alert twice.
+    db["alerts"].create_index(["fraud_type", "grid", "week"], unique=True)
+
+
 def apply(db: Database) -> list[str]:
     """Apply pending migrations; returns their names."""
     pending = [m.name for m in migrations.pending(db)]

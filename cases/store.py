@@ -23,6 +23,7 @@ from typing import Any, TypeVar
 from sqlite_utils import Database
 
 from cases import migrations
+from cases.records import case_row, insert_case
 from cases.redact import Redacted, Redactor
 
 log = logging.getLogger(__name__)
@@ -197,12 +198,10 @@ class Store:
 
     # -- reports --------------------------------------------------------------------------------------
     def _report_row(self, r: Report) -> dict[str, Any]:
-        red = self.redact(r.text)
-        row = asdict(r)
-        row.update(text=red.text, created_at=now(), money_lost=int(r.money_lost),
-                   consent_contact=int(r.consent_contact),
-                   masked=json.dumps([asdict(m) for m in red.found], ensure_ascii=False))
-        return row
+        fields = asdict(r)
+        fields.pop("text")
+        fields.update(created_at=now(), money_lost=int(r.money_lost), consent_contact=int(r.consent_contact))
+        return case_row(self.redactor, r.text, **fields)
 
     def add_report(self, r: Report) -> int | None:
         """The report's id, or None when the database is locked: then it is spooled and written later."""
@@ -211,7 +210,7 @@ class Store:
             with self._lock:
                 self.db.execute("PRAGMA synchronous = FULL")
                 try:
-                    rid = int(self._write(lambda: self.db["reports"].insert(row).last_pk))
+                    rid = int(self._write(lambda: insert_case(self.db, row)) or 0)
                 finally:
                     self.db.execute("PRAGMA synchronous = NORMAL")
         except StoreBusy:
@@ -230,12 +229,16 @@ class Store:
         with self._lock:
             rows = [json.loads(line) for line in self._spool.read_text(encoding="utf-8").splitlines() if line]
             try:
-                self._write(lambda: self.db["reports"].insert_all(rows))
+                self._write(lambda: [insert_case(self.db, row) for row in rows])
             except StoreBusy:
                 return 0
             self._spool.unlink()
         log.info("wrote %d spooled report(s)", len(rows))
         return len(rows)
+
+    def write(self, fn: Callable[[], T]) -> T:
+        """Run `fn` in one write transaction (retried while the database is locked; StoreBusy after that)."""
+        return self._write(fn)
 
     def reports(self, user_key: str | None = None) -> list[dict[str, Any]]:
         with self._lock:
