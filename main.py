@@ -306,7 +306,7 @@ def train(kb_dir: Path, out: Path, epochs: int) -> None:
 
 
 
-from cases.cli import alerts_group, cases_group  # noqa: E402  (registered last: they are subcommands)
+from bot.cases_cli import alerts_group, cases_group  # noqa: E402  (registered last: they are subcommands)
 
 cli.add_command(cases_group)
 cli.add_command(alerts_group)
