@@ -32,6 +32,14 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("FANGZHA_RATE_PER_MINUTE", "30", "sustained messages per minute allowed per user"),
     Setting("FANGZHA_GROUP_MIN_CHARS", "15", "in group chats, shorter messages are ignored"),
     Setting("FANGZHA_OCR", "on", "read screenshots with offline OCR: on | off"),
+    Setting("FANGZHA_ADMINS", "", "Telegram user ids of the anti-fraud team, comma-separated (the terminal user is "
+            "always an admin)"),
+    Setting("FANGZHA_REWARD_VISIT", "10", "yuan paid per door-to-door visit (上门劝阻)"),
+    Setting("FANGZHA_REWARD_SUCCESS", "10", "extra yuan when the visit talked the person out of paying"),
+    Setting("FANGZHA_TASK_DEADLINE_HOURS", "24", "open dissuasion tasks older than this are escalated to admins"),
+    Setting("FANGZHA_ALERT_INTERVAL_MINUTES", "60", "how often the running bot scans for rises (alerts scan)"),
+    Setting("FANGZHA_QUIET_HOURS", "22-7", "local hours when alert warnings to citizens wait (start-end)"),
+    Setting("FANGZHA_TZ", "Asia/Shanghai", "time zone of the quiet hours"),
 )
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import select
 import sys
+import tempfile
 from pathlib import Path
 from typing import TextIO
 
@@ -88,7 +89,14 @@ class Console:
         if replies:
             self.buttons = []
         for r in replies:
+            if r.chat_id is not None:  # a notification for someone else: show it, it is not for us
+                self._print(f"（通知 → {r.chat_id}）{r.text}")
+                continue
             self._print(r.text)
+            if r.image is not None:
+                with tempfile.NamedTemporaryFile("wb", suffix=".png", prefix="fangzha-", delete=False) as fh:
+                    fh.write(r.image)
+                self._print(f"（图片已保存：{fh.name}）")
             if r.buttons:
                 self.buttons = [b for row in r.buttons for b in row]
                 self._print("  ".join(f"[{i}] {b.label}" for i, b in enumerate(self.buttons, 1)))

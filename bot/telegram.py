@@ -9,9 +9,13 @@ from __future__ import annotations
 import asyncio
 import logging
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
+from datetime import datetime
+from zoneinfo import ZoneInfo
 
 from telegram import BotCommand, InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram.constants import ChatAction, ChatMemberStatus, ChatType
+from telegram.error import Forbidden
 from telegram.ext import (
     AIORateLimiter,
     Application,
@@ -27,11 +31,14 @@ from handlers.incoming import Incoming, Reply
 
 log = logging.getLogger(__name__)
 MAX_PHOTO_BYTES = 10_000_000
+MAX_KB_FILE = 2_000_000
+CAPTION_LIMIT = 1024
 FLOW_BUTTONS = ("sc:", "rq:", "pf:", "fg:")  # answered questions lose their keyboard, so old answers can't be re-sent
 COMMANDS = (
     ("start", "开始"), ("check", "回答几个问题，自查风险"), ("report", "举报诈骗"), ("tips", "防骗小提示"),
     ("profile", "修改身份"), ("subscribe", "订阅防骗提醒"), ("unsubscribe", "取消订阅"), ("privacy", "隐私说明"),
-    ("forget", "删除我的资料"), ("help", "帮助"),
+    ("forget", "删除我的资料"), ("help", "帮助"), ("mylink", "网格员：我的社区链接和二维码"),
+    ("ranking", "网格员：本周社区排名"),
 )
 
 
@@ -45,15 +52,32 @@ class TelegramBot:
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(self.core, self.app.conversation.handle, inc)
 
-    async def _send(self, context: ContextTypes.DEFAULT_TYPE, chat_id: int, replies: list[Reply],
+    async def _send(self, context: ContextTypes.DEFAULT_TYPE, chat_id: int | None, replies: list[Reply],
                     quote: Message | None = None) -> None:
         for r in replies:
             markup = InlineKeyboardMarkup(
                 [[InlineKeyboardButton(b.label, callback_data=b.data) for b in row] for row in r.buttons]
             ) if r.buttons else None
-            target = int(r.chat_id) if r.chat_id else chat_id
-            await context.bot.send_message(target, r.text, reply_markup=markup,
-                                           reply_to_message_id=quote.message_id if quote else None)
+            if r.chat_id is not None:  # a notification to another user, addressed by user key
+                channel, _, uid = r.chat_id.partition(":")
+                if channel != "telegram" or not uid.lstrip("-").isdigit():
+                    log.info("notification for a %s user left for that channel", channel)
+                    continue
+                target, reply_to = int(uid), None
+            elif chat_id is None:
+                continue
+            else:
+                target, reply_to = chat_id, (quote.message_id if quote else None)
+            try:
+                if r.image is not None:
+                    caption = r.text if len(r.text) <= CAPTION_LIMIT else None
+                    await context.bot.send_photo(target, r.image, caption=caption, reply_markup=markup)
+                    if caption is None:
+                        await context.bot.send_message(target, r.text)
+                else:
+                    await context.bot.send_message(target, r.text, reply_markup=markup, reply_to_message_id=reply_to)
+            except Forbidden:  # the user blocked the bot: one lost notification must not stop the others
+                log.info("a user has blocked the bot; message not delivered")
 
     # -- callbacks ----------------------------------------------------------------------------------------
     async def on_message(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -79,6 +103,12 @@ class TelegramBot:
             inc = Incoming(**base, command=cmd.lower(), args=args.strip(), is_chat_admin=admin)
         elif msg.photo and not is_group:
             inc = await self._photo(context, msg, base, text)
+        elif msg.document and not is_group and (msg.document.file_name or "").endswith((".yaml", ".yml")):
+            if (msg.document.file_size or 0) > MAX_KB_FILE:
+                inc = Incoming(**base, attachment=(msg.document.file_name or "", b""))
+            else:
+                data = bytes(await (await msg.document.get_file()).download_as_bytearray())
+                inc = Incoming(**base, attachment=(msg.document.file_name or "", data))
         elif text:
             inc = Incoming(**base, text=text)
         elif is_group:
@@ -128,6 +158,31 @@ class TelegramBot:
 
     async def post_init(self, application: Application) -> None:
         await application.bot.set_my_commands([BotCommand(c, d) for c, d in COMMANDS])
+        me = await application.bot.get_me()
+        conv = self.app.conversation
+        conv.options = replace(conv.options, link_base=f"https://t.me/{me.username}")
+
+    async def alerts_job(self, context: ContextTypes.DEFAULT_TYPE) -> None:
+        from handlers import alerts
+
+        tz = ZoneInfo(self.app.settings.get("FANGZHA_TZ", "Asia/Shanghai"))
+        quiet = alerts.in_quiet_hours(datetime.now(tz), self.app.settings.get("FANGZHA_QUIET_HOURS", "22-7"))
+        conv = self.app.conversation
+        replies = await asyncio.get_running_loop().run_in_executor(
+            self.core, lambda: alerts.run(self.app.store, self.app.detector.kb, conv.options, quiet))
+        await self._send(context, None, replies)
+
+    async def escalation_job(self, context: ContextTypes.DEFAULT_TYPE) -> None:
+        from cases import programme
+
+        conv = self.app.conversation
+        hours = conv.options.task_deadline_hours
+        late = await asyncio.get_running_loop().run_in_executor(
+            self.core, programme.overdue, self.app.store, hours)
+        staff = self.app.detector.kb.messages.staff
+        replies = [Reply(staff["task_overdue"].format(id=t["id"], grid=t["grid"] or "-", hours=hours), chat_id=a)
+                   for t in late for a in sorted(conv.options.admins)]
+        await self._send(context, None, replies)
 
     async def purge(self, context: ContextTypes.DEFAULT_TYPE) -> None:
         loop = asyncio.get_running_loop()
@@ -154,5 +209,8 @@ def build_application(app: App, token: str, base_url: str, rate_limit: bool = Tr
     application.add_error_handler(tg.on_error)
     if application.job_queue is not None:
         application.job_queue.run_repeating(tg.purge, interval=24 * 3600, first=3600, name="retention")
+        minutes = int(app.settings.get("FANGZHA_ALERT_INTERVAL_MINUTES", "60") or 60)
+        application.job_queue.run_repeating(tg.alerts_job, interval=minutes * 60, first=60, name="alerts")
+        application.job_queue.run_repeating(tg.escalation_job, interval=3600, first=300, name="escalation")
     application.bot_data["fangzha"] = tg
     return application

@@ -79,6 +79,28 @@ def m006_summary_index(db: Database) -> None:
                                index_name="idx_reports_summary", if_not_exists=True)
 
 
+@migrations()
+def m007_programme(db: Database) -> None:
+    db["blocklist"].create({"key": str, "kind": str, "note": str, "added_by": str, "created_at": str}, pk="key")
+    db["grids"].create({"code": str, "name": str, "created_at": str}, pk="code")
+    db["workers"].create({"user_key": str, "grid": str, "name": str, "created_at": str}, pk=("user_key", "grid"))
+    db["workers"].create_index(["grid"])
+    db["tasks"].create({
+        "id": int, "grid": str, "citizen_key": str, "check_id": int, "report_id": int, "level": str,
+        "fraud_type": str, "risk": float, "gist": str, "status": str, "worker_key": str, "outcome": str,
+        "created_at": str, "taken_at": str, "visited_at": str, "closed_at": str, "escalated_at": str,
+    }, pk="id", defaults={"status": "open"})
+    db["tasks"].create_index(["grid", "status"])
+    db["tasks"].create_index(["created_at"])
+    db["ledger"].create({"id": int, "task_id": int, "worker_key": str, "grid": str, "reason": str,
+                         "amount": float, "week": str, "created_at": str}, pk="id")
+    db["ledger"].create_index(["week", "grid"])
+    db["ledger"].create_index(["task_id", "reason"], unique=True)  # one reward per task and reason
+    db["feedback"].add_column("label", str)
+    db["feedback"].add_column("labeled_by", str)
+    db["users"].create_index(["grid"])
+
+
 def apply(db: Database) -> list[str]:
     """Apply pending migrations; returns their names."""
     pending = [m.name for m in migrations.pending(db)]

@@ -7,6 +7,7 @@ import threading
 from dataclasses import dataclass
 from pathlib import Path
 
+from classifiers.blocklist import mark
 from classifiers.entities import EntityExtractor
 from classifiers.model import TextModel
 from classifiers.normalize import Normalizer
@@ -27,9 +28,11 @@ class KBLoadError(Exception):
 
 
 class Engine:
-    def __init__(self, kb: KnowledgeBase, model: TextModel | None = None) -> None:
+    def __init__(self, kb: KnowledgeBase, model: TextModel | None = None,
+                 blocklist: frozenset[str] = frozenset()) -> None:
         self.kb = kb
         self.model = model
+        self.blocklist = blocklist  # keys from classifiers.blocklist.key_of; replaced whole, never mutated
         self.normalizer = Normalizer(kb.context.variants)
         self._norm = lambda s: self.normalizer(s).text
         self.rules = RuleSet(kb, self._norm)
@@ -41,7 +44,7 @@ class Engine:
         norm = self.normalizer(text)
         t = norm.text
         hits = self.rules.match(t)
-        ents = self.entities.extract(t)
+        ents = mark(self.entities.extract(t), self.blocklist)
         pred = self.model.predict(t) if self.model is not None and t else None
         s = score(hits, ents, pred, self.kb.generic, self.kb.context.propaganda_threshold, t, norm.turns)
         return Verdict(
@@ -82,8 +85,15 @@ class Detector:
     def kb(self) -> KnowledgeBase:
         return self._engine.kb
 
+    @property
+    def kb_dir(self) -> Path:
+        return self._kb_dir
+
     def check(self, text: str) -> Verdict:
         return self._engine.check(text)
+
+    def set_blocklist(self, keys: frozenset[str]) -> None:
+        self._engine.blocklist = keys  # one reference swap; reload() carries it over to the new engine
 
     def reload(self) -> ReloadResult:
         with self._lock:
@@ -92,5 +102,6 @@ class Detector:
             except KBLoadError as exc:
                 log.warning("KB reload rejected: %d error(s); keeping the last good KB", len(exc.errors))
                 return ReloadResult(False, exc.errors)
+            new.blocklist = self._engine.blocklist
             self._engine = new  # one reference swap: callers see the old or the new engine, never a mix
             return ReloadResult(True, [])

@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import logging
 
+from cases import programme
 from cases.store import Store, StoreBusy
-from handlers import emergency, group, profile, report, scenario, selfcheck
+from handlers import admin, emergency, grid, group, profile, report, scenario, selfcheck
 from handlers.incoming import Checker, Ctx, Incoming, Options, Reply
 from handlers.ratelimit import RateLimiter
 
@@ -24,6 +25,8 @@ class Conversation:
         self.store = store
         self.options = options or Options()
         self.limiter = limiter or RateLimiter(self.options.rate_burst, self.options.rate_per_minute)
+        if hasattr(checker, "set_blocklist"):
+            checker.set_blocklist(programme.blocklist(store))
 
     def handle(self, inc: Incoming) -> list[Reply]:
         m = self.checker.kb.messages
@@ -50,6 +53,8 @@ class Conversation:
         inc = ctx.inc
         if inc.callback is not None:
             self._button(ctx, inc.callback)
+        elif inc.attachment is not None:
+            admin.replace_kb_file(ctx, *inc.attachment)
         elif inc.command is not None:
             self._command(ctx, inc.command)
         elif inc.image_unreadable:
@@ -84,6 +89,12 @@ class Conversation:
                 profile.forget(ctx)
             case "cancel":
                 ctx.say(m.cancelled)
+            case "mylink":
+                grid.mylink(ctx)
+            case "ranking":
+                grid.ranking(ctx, ctx.inc.args.strip() or None)
+            case _ if cmd in admin.ADMIN_COMMANDS:
+                admin.handle(ctx, cmd)
             case _:
                 ctx.say(m.unknown_command)
 
@@ -114,6 +125,16 @@ class Conversation:
                 report.answer(ctx, step, value)
             case "fg", [answer]:
                 profile.forget_answer(ctx, answer == "yes")
+            case "vr", [cid] if cid.isdigit():
+                grid.request_visit(ctx, int(cid))
+            case "tk", [action, tid] if tid.isdigit():
+                grid.task_button(ctx, action, int(tid))
+            case "tk", ["out", tid, outcome] if tid.isdigit():
+                grid.task_button(ctx, "out", int(tid), outcome)
+            case "rv", [fid, label] if fid.isdigit():
+                admin.label_feedback(ctx, int(fid), label)
+            case "bc", [answer]:
+                admin.broadcast_confirm(ctx, answer == "yes")
             case _:
                 ctx.say(ctx.kb.messages.expired)
 

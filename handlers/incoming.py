@@ -35,6 +35,7 @@ class Incoming:
     is_group: bool = False
     is_chat_admin: bool = False  # the adapter fills this where it matters (group on/off commands)
     bot_added: bool = False  # the bot was just added to this group
+    attachment: tuple[str, bytes] | None = None  # (file name, content): an admin sending a KB file
 
     @property
     def user_key(self) -> str:
@@ -49,7 +50,8 @@ class Incoming:
 class Reply:
     text: str
     buttons: tuple[tuple[Button, ...], ...] = ()
-    chat_id: str | None = None  # another chat than the one that wrote (notifications); None: answer in place
+    chat_id: str | None = None  # another user (a user key, "telegram:123") for notifications; None: answer in place
+    image: bytes | None = None  # a PNG to send with the text as its caption (charts, QR posters)
 
 
 class Checker(Protocol):
@@ -68,6 +70,11 @@ class Options:
     rate_burst: int = 15
     rate_per_minute: int = 30
     ocr_enabled: bool = True
+    admins: frozenset[str] = frozenset()  # user keys ("telegram:123") allowed the admin commands
+    reward_visit: float = 10.0
+    reward_success: float = 10.0
+    task_deadline_hours: int = 24
+    link_base: str = "https://t.me/fangzha_bot"  # the adapter sets the real one (t.me/<username>)
 
 
 @dataclass
@@ -88,6 +95,17 @@ class Ctx:
     @property
     def audience(self) -> str:
         return self.user.audience or "general"
+
+    @property
+    def is_admin(self) -> bool:
+        return self.inc.user_key in self.options.admins
+
+    def staff(self, key: str, **values: object) -> str:
+        return self.kb.messages.staff[key].format(**values)
+
+    def notify(self, user_key: str, text: str, buttons: tuple[tuple[Button, ...], ...] = ()) -> None:
+        """A message to someone else (a worker, an admin, a subscriber)."""
+        self.replies.append(Reply(text, buttons, chat_id=user_key))
 
     def say(self, text: str, buttons: tuple[tuple[Button, ...], ...] = ()) -> None:
         for i, part in enumerate(chunks := split_text(text)):

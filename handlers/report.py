@@ -130,6 +130,11 @@ def _save(ctx: Ctx, s: Session) -> None:
     )
     rid = ctx.store.add_report(report)
     ctx.store.clear_session(ctx.user.user_key)
+    if report.consent_contact and (report.money_lost or d.get("fraud_type")):
+        from handlers.grid import create_task
+
+        create_task(ctx, "high" if report.money_lost else "medium", report.fraud_type, 1.0, report.text,
+                    check_id=report.check_id, report_id=rid)
     lines = [r.done.format(id=rid) if rid else r.done_spooled]
     if report.consent_contact:
         lines.append(r.done_contact)

@@ -118,4 +118,6 @@ def finish(ctx: Ctx, answers: dict[str, str]) -> None:
                               {"level": level, "fraud_type": fraud_type, "risk": index / 100, "evidence": [],
                                "types": [], "is_propaganda": False}, source="scenario")
     buttons = rows(Button(m.buttons.paid, "em"), Button(m.buttons.report, f"rp:{cid}")) if level != "none" else ()
+    if level == "high":
+        buttons += ((Button(m.staff["visit_button"], f"vr:{cid}"),),)
     ctx.say("\n".join(lines), buttons)

@@ -37,6 +37,8 @@ def _buttons(ctx: Ctx, cid: int, verdict: Verdict) -> tuple[tuple[Button, ...], 
     if cid:
         first.append(Button(b.report, f"rp:{cid}"))
     out = [tuple(first)]
+    if cid and verdict.level == "high":
+        out.append((Button(ctx.kb.messages.staff["visit_button"], f"vr:{cid}"),))
     if cid:
         second = [Button(b.wrong, f"fb:{cid}")]
         if verdict.level != "none":

@@ -87,6 +87,15 @@ class MessagesFile(_Strict):
     emergency_negations: tuple[str, ...] = ()
     emergency_max_chars: int = Field(default=60, ge=4, le=500)
     report: ReportTexts
+    staff: dict[str, str]
+    alert_warning: dict[str, str]
+
+    @model_validator(mode="after")
+    def _audiences(self) -> MessagesFile:
+        missing = set(AUDIENCES) - set(self.alert_warning)
+        if missing:
+            raise ValueError(f"alert_warning: missing {', '.join(sorted(missing))}")
+        return self
 
 
 class Option(_Strict):
