@@ -306,10 +306,17 @@ def train(kb_dir: Path, out: Path, epochs: int) -> None:
 
 
 
-from bot.cases_cli import alerts_group, cases_group  # noqa: E402  (registered last: they are subcommands)
+from bot.cases_cli import (  # noqa: E402  (registered last: they are subcommands)
+    alerts_group,
+    cases_group,
+    ranking_cmd,
+    review_export_cmd,
+)
 
 cli.add_command(cases_group)
 cli.add_command(alerts_group)
+cli.add_command(ranking_cmd)
+kb.add_command(review_export_cmd)
 
 if __name__ == "__main__":
     cli()

@@ -116,3 +116,42 @@ def scan_cmd(as_json: bool, window_days: int, baseline_weeks: int, min_count: in
     click.echo(table(["type", "grid", "cases", "expected", "p", "new alert"],
                      [[r.fraud_type, r.grid, r.count, r.baseline, f"{r.p_value:.2e}", "yes" if r in new else ""]
                       for r in rises]))
+
+
+@click.command("ranking")
+@click.option("--week", default=None, help="ISO week, e.g. 2026-W48 (default: this week)")
+@click.option("--json", "as_json", is_flag=True)
+@db_option
+def ranking_cmd(week: str | None, as_json: bool, db: Path | None) -> None:
+    """Grids ranked by successful dissuasions, visits, tasks handled, reach and time to visit."""
+    import re
+
+    from cases.programme import ranking
+
+    if week and not re.match(r"^\d{4}-W\d{2}$", week):
+        raise click.BadParameter("use the ISO week form 2026-W48", param_hint="--week")
+    rows = ranking(_store(db), week)
+    if as_json:
+        click.echo(json.dumps(rows, ensure_ascii=False, indent=1))
+        return
+    from bench.tables import table
+
+    click.echo(table(["#", "grid", "name", "successes", "visits", "handled", "tasks", "reach", "h to visit", "¥"],
+                     [[i, r["grid"], r["name"], r["successes"], r["visits"], r["handled"], r["tasks"], r["reach"],
+                       r["median_hours_to_visit"] if r["median_hours_to_visit"] is not None else "-",
+                       f"{r['rewards']:.0f}"] for i, r in enumerate(rows, 1)]) if rows else "no data this week")
+
+
+@click.command("review-export")
+@db_option
+def review_export_cmd(db: Path | None) -> None:
+    """Print the feedback admins labelled in /review as KB examples (YAML) to paste into a pattern file."""
+    import yaml
+
+    store = _store(db)
+    hits, misses = [], []
+    for f in store.db.query("SELECT * FROM feedback WHERE label IS NOT NULL ORDER BY id"):
+        (hits if f["label"] == "fraud" else misses).append(f["text"])
+    click.echo("# labelled in /review; numbers are masked. Put hits under the right type's examples.hit,")
+    click.echo("# misses under shared/benign.yaml examples.miss, then run: python main.py kb test")
+    click.echo(yaml.safe_dump({"examples": {"hit": hits, "miss": misses}}, allow_unicode=True, sort_keys=False))

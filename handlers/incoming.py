@@ -100,8 +100,8 @@ class Ctx:
     def is_admin(self) -> bool:
         return self.inc.user_key in self.options.admins
 
-    def staff(self, key: str, **values: object) -> str:
-        return self.kb.messages.staff[key].format(**values)
+    def staff(self, name: str, /, **values: object) -> str:
+        return self.kb.messages.staff[name].format(**values)
 
     def notify(self, user_key: str, text: str, buttons: tuple[tuple[Button, ...], ...] = ()) -> None:
         """A message to someone else (a worker, an admin, a subscriber)."""
