@@ -66,9 +66,9 @@ class BotApiStandin:
                 self._cond.wait(left)
             return list(self.sent)
 
-    def messages_to(self, chat_id: int) -> list[dict[str, Any]]:
+    def messages_to(self, chat_id: int, methods: tuple[str, ...] = ("sendMessage",)) -> list[dict[str, Any]]:
         with self._cond:
-            return [c for c in self.sent if c["method"] == "sendMessage" and int(c["chat_id"]) == chat_id]
+            return [c for c in self.sent if c["method"] in methods and int(c["chat_id"]) == chat_id]
 
     # -- server side ----------------------------------------------------------------------------------------
     def _call(self, method: str, params: dict[str, Any]) -> Any:
@@ -88,11 +88,14 @@ class BotApiStandin:
         with self._cond:
             self.sent.append({"method": method, "_t": time.monotonic(), **params})
             self._cond.notify_all()
-        if method == "sendMessage":
+        if method in ("sendMessage", "sendPhoto"):
             chat_id = int(params["chat_id"])
-            return {"message_id": next(self._message_ids), "date": int(time.time()),
-                    "chat": {"id": chat_id, "type": "private" if chat_id > 0 else "group"},
-                    "from": BOT, "text": params.get("text", "")}
+            msg = {"message_id": next(self._message_ids), "date": int(time.time()),
+                   "chat": {"id": chat_id, "type": "private" if chat_id > 0 else "group"}, "from": BOT}
+            if method == "sendPhoto":
+                return {**msg, "caption": params.get("caption") or "",
+                        "photo": [{"file_id": "p", "file_unique_id": "p", "width": 1, "height": 1}]}
+            return {**msg, "text": params.get("text", "")}
         if method == "getFile":
             fid = params["file_id"]
             return {"file_id": fid, "file_unique_id": fid, "file_size": len(self.files.get(fid, b"")),

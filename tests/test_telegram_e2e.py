@@ -189,3 +189,26 @@ def test_main_run_with_a_token_polls_the_configured_api_and_reloads_on_sighup(tm
             _, err = proc.communicate(timeout=30)
         assert proc.returncode == 0, err
         assert "knowledge base reloaded" in err and "Traceback" not in err
+
+
+def test_worker_gets_task_and_qr_poster_over_telegram(make_app: Any) -> None:
+    from dataclasses import replace
+
+    app = make_app()
+    app.conversation.options = replace(app.conversation.options, admins=frozenset({"telegram:900"}))
+    admin = {"id": 900, "is_bot": False, "first_name": "管理员"}
+    worker = {"id": 800, "is_bot": False, "first_name": "网格员"}
+    with BotApiStandin() as standin, Running(standin, app) as bot:
+        bot.send(message("/grid add QY01 幸福社区", chat={"id": 900, "type": "private"}, user=admin), chat_id=900)
+        bot.send(message("/grid worker QY01 800", chat={"id": 900, "type": "private"}, user=admin), chat_id=900)
+        standin.push(message("/mylink", chat={"id": 800, "type": "private"}, user=worker))
+        standin.wait_for(lambda _: len(standin.messages_to(800, ("sendPhoto",))) == 1)
+        poster = standin.messages_to(800, ("sendPhoto",))[0]
+        assert "start=g_QY01" in poster["caption"] and "fangzha_test_bot" in poster["caption"]
+        bot.send(message("/start g_QY01__a_senior"), n=3)
+        bot.send(message("您好，我是市公安局民警，您的账户涉嫌洗钱，需要把资金转到安全账户接受审查，不要告诉家人。"))
+        visit = dict(bot.last_buttons())["请网格员联系我"]
+        standin.push(press(visit))
+        standin.wait_for(lambda _: len(standin.messages_to(800)) >= 1)
+        task = standin.messages_to(800)[-1]
+        assert "劝阻任务" in task["text"] and task["reply_markup"]["inline_keyboard"][0][0]["text"] == "接单"
