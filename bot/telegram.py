@@ -85,7 +85,8 @@ class TelegramBot:
         if msg is None or chat is None or user is None or user.is_bot:
             return
         is_group = chat.type in (ChatType.GROUP, ChatType.SUPERGROUP)
-        base = {"channel": "telegram", "user_id": str(user.id), "chat_id": str(chat.id), "is_group": is_group}
+        base = {"channel": "telegram", "user_id": str(user.id), "chat_id": str(chat.id), "is_group": is_group,
+                "username": user.username or ""}
         if msg.new_chat_members:
             if any(m.id == context.bot.id for m in msg.new_chat_members):
                 await self._send(context, chat.id, await self._handle(Incoming(**base, bot_added=True)))

@@ -101,6 +101,12 @@ def m007_programme(db: Database) -> None:
     db["users"].create_index(["grid"])
 
 
+@migrations()
+def m008_usernames(db: Database) -> None:
+    db["users"].add_column("username", str)  # lets admins name a worker as @username
+    db["users"].create_index(["username"])
+
+
 def apply(db: Database) -> list[str]:
     """Apply pending migrations; returns their names."""
     pending = [m.name for m in migrations.pending(db)]

@@ -46,14 +46,25 @@ def domains_in(text: str) -> list[str]:
     return out
 
 
-def case_row(redactor: Redactor, text: str, **fields: Any) -> dict[str, Any]:
-    """The row to insert: `text` redacted, week and marks derived; `_marks` is consumed by `insert_case`."""
+def redact_with_marks(redactor: Redactor, text: str) -> tuple[str, list[tuple[str, str]]]:
+    """The redacted text and its marks. Keep the marks with a text redacted early (a session, a check):
+    redacting it again finds nothing, and the repeated-number report would lose it."""
+    red = redactor.redact(text)
+    marks = [(m.kind, f"*{m.last4}#{m.digest}") for m in red.found] + [(DOMAIN_KIND, d) for d in domains_in(text)]
+    return red.text, marks
+
+
+def case_row(redactor: Redactor, text: str, marks: list[tuple[str, str]] | tuple[tuple[str, str], ...] = (),
+             **fields: Any) -> dict[str, Any]:
+    """The row to insert: `text` redacted, week and marks derived (plus `marks` carried from an earlier
+    redaction); `_marks` is consumed by `insert_case`."""
     red = redactor.redact(text)
     reported_at = fields.get("reported_at") or fields.get("created_at") or datetime.now(UTC).isoformat(
         timespec="seconds")
-    marks = [(m.kind, f"*{m.last4}#{m.digest}") for m in red.found] + [(DOMAIN_KIND, d) for d in domains_in(text)]
+    _, found = redact_with_marks(redactor, text)
+    all_marks = list(dict.fromkeys([*(tuple(m) for m in marks), *found]))
     return {**fields, "text": red.text, "reported_at": reported_at, "week": week_of(reported_at),
-            "masked": json.dumps([asdict(m) for m in red.found], ensure_ascii=False), "_marks": marks}
+            "masked": json.dumps([asdict(m) for m in red.found], ensure_ascii=False), "_marks": all_marks}
 
 
 def dedupe_key(*parts: Any) -> str:

@@ -23,7 +23,7 @@ from typing import Any, TypeVar
 from sqlite_utils import Database
 
 from cases import migrations
-from cases.records import case_row, insert_case
+from cases.records import case_row, insert_case, redact_with_marks
 from cases.redact import Redacted, Redactor
 
 log = logging.getLogger(__name__)
@@ -45,6 +45,7 @@ class User:
     subscribed: bool = False
     recent_tips: list[str] = field(default_factory=list)
     known: bool = False  # False: first contact, nothing stored yet
+    username: str | None = None
 
 
 @dataclass
@@ -68,6 +69,7 @@ class Report:
     audience: str | None = None
     check_id: int | None = None
     source: str = "bot"
+    marks: tuple[tuple[str, str], ...] = ()  # from an earlier redaction of `text` (see records.redact_with_marks)
 
 
 def now() -> str:
@@ -142,12 +144,17 @@ class Store:
         if row is None:
             return User(user_key, channel)
         return User(user_key, row["channel"], row["audience"], row["grid"], bool(row["subscribed"]),
-                    json.loads(row["recent_tips"] or "[]"), known=True)
+                    json.loads(row["recent_tips"] or "[]"), known=True, username=row["username"])
+
+    def user_by_username(self, channel: str, username: str) -> str | None:
+        row = self._one("SELECT user_key FROM users WHERE channel = ? AND lower(username) = lower(?)",
+                        (channel, username))
+        return None if row is None else str(row["user_key"])
 
     def save_user(self, user: User) -> None:
         row = {"user_key": user.user_key, "channel": user.channel, "audience": user.audience, "grid": user.grid,
                "subscribed": int(user.subscribed), "recent_tips": json.dumps(user.recent_tips[-10:]),
-               "updated_at": now()}
+               "username": user.username, "updated_at": now()}
 
         def go() -> None:
             if self.db["users"].count_where("user_key = ?", [user.user_key]):
@@ -173,8 +180,9 @@ class Store:
 
     # -- checks and feedback --------------------------------------------------------------------------
     def add_check(self, user_key: str, text: str, verdict: dict[str, Any], source: str = "text") -> int:
-        red = self.redact(text).text
+        red, marks = redact_with_marks(self.redactor, text)
         v = dict(verdict)
+        v["marks"] = marks
         v["evidence"] = [{**e, "matched": self.redact(e.get("matched", "")).text} for e in v.get("evidence", [])]
         v.pop("entities", None)  # raw numbers and links live there; the redacted text is enough
         v.pop("normalized", None)
@@ -200,8 +208,9 @@ class Store:
     def _report_row(self, r: Report) -> dict[str, Any]:
         fields = asdict(r)
         fields.pop("text")
+        fields.pop("marks")
         fields.update(created_at=now(), money_lost=int(r.money_lost), consent_contact=int(r.consent_contact))
-        return case_row(self.redactor, r.text, **fields)
+        return case_row(self.redactor, r.text, marks=r.marks, **fields)
 
     def add_report(self, r: Report) -> int | None:
         """The report's id, or None when the database is locked: then it is spooled and written later."""

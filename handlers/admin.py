@@ -133,7 +133,14 @@ def grid(ctx: Ctx, args: str) -> None:
         if programme.grid(ctx.store, code) is None:
             ctx.say(ctx.staff("grid_unknown", code=code))
             return
-        user_key = user if ":" in user else f"{ctx.inc.channel}:{user}"
+        if ":" in user or user.isdigit():
+            user_key = user if ":" in user else f"{ctx.inc.channel}:{user}"
+        else:  # @username: known once that person has written to the bot
+            found = ctx.store.user_by_username(ctx.inc.channel, user)
+            if found is None:
+                ctx.say(ctx.staff("worker_unknown", user=user))
+                return
+            user_key = found
         programme.add_worker(ctx.store, code, user_key)
         ctx.say(ctx.staff("worker_added", user=user_key, code=code))
     elif parts[:1] == ["list"]:

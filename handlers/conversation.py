@@ -35,6 +35,11 @@ class Conversation:
             return [Reply(m.rate_limited)] if warn and not inc.is_group else []
         try:
             ctx = Ctx(inc, self.store.user(inc.user_key), self.store, self.checker, self.options)
+            if inc.username and ctx.user.known and ctx.user.username != inc.username:
+                ctx.user.username = inc.username
+                self.store.save_user(ctx.user)
+            elif inc.username:
+                ctx.user.username = inc.username
             if inc.is_group:
                 group.handle(ctx)
             else:

@@ -35,6 +35,7 @@ class Incoming:
     is_group: bool = False
     is_chat_admin: bool = False  # the adapter fills this where it matters (group on/off commands)
     bot_added: bool = False  # the bot was just added to this group
+    username: str = ""  # the platform's handle (Telegram @username), if any
     attachment: tuple[str, bytes] | None = None  # (file name, content): an admin sending a KB file
 
     @property

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 
+from cases.records import redact_with_marks
 from cases.store import Report, Session
 from handlers.check import render_emergency
 from handlers.incoming import Button, Ctx, rows
@@ -29,7 +30,8 @@ def start(ctx: Ctx, check_id: int | None = None) -> None:
     if check_id:
         row = ctx.store.check_row(check_id, ctx.user.user_key)
         if row is not None:
-            data = {"text": row["text"], "fraud_type": row["fraud_type"], "check_id": check_id}
+            data = {"text": row["text"], "fraud_type": row["fraud_type"], "check_id": check_id,
+                    "marks": row["verdict"].get("marks", [])}
     if "text" in data:
         _next(ctx, Session(FLOW, "", data))
         return
@@ -97,7 +99,8 @@ def typed(ctx: Ctx, s: Session, text: str) -> None:
         if not t:
             ctx.say(r.ask_text)
             return
-        s.data["text"] = t[:MAX_TEXT]
+        # Redacted now: the session row must not hold raw numbers either; the marks keep the repeats findable.
+        s.data["text"], s.data["marks"] = redact_with_marks(ctx.store.redactor, t[:MAX_TEXT])
     elif s.step == "amount":
         if t == r.skip:
             s.data["amount"] = None
@@ -126,7 +129,7 @@ def _save(ctx: Ctx, s: Session) -> None:
         user_key=ctx.user.user_key, channel=ctx.inc.channel, text=str(d["text"]), fraud_type=d.get("fraud_type"),
         money_lost=bool(d.get("money_lost")), amount=d.get("amount"), occurred=str(d.get("occurred", "")),
         consent_contact=bool(d.get("consent")), grid=ctx.user.grid, audience=ctx.user.audience,
-        check_id=d.get("check_id"),
+        check_id=d.get("check_id"), marks=tuple(tuple(m) for m in d.get("marks", [])),
     )
     rid = ctx.store.add_report(report)
     ctx.store.clear_session(ctx.user.user_key)

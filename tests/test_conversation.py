@@ -327,3 +327,25 @@ def test_button_data_fits_telegram_callback_limit(app: Any) -> None:
     data += [f"rq:type:{t}" for t in kb.types] + [f"au:{10**12}:student", f"rp:{10**12}", f"fb:{10**12}"]
     assert all(len(d.encode()) <= 64 for d in data)
     assert all(0 < len(o.label) <= 20 for q in kb.scenario.questions for o in q.options)
+
+
+def test_no_raw_number_in_any_table_and_report_keeps_its_marks(chat: Chat, app: Any) -> None:
+    def finish_report() -> None:
+        for label in ("不清楚", "还没有", "今天", "不同意"):
+            if label in chat.buttons():
+                chat.press(label)
+
+    chat.cmd("report")
+    chat.say("对方电话13812345678，让我转到卡6217000010012345678")
+    dump = "\n".join(app.store.db.iterdump())
+    assert "13812345678" not in dump and "6217000010012345678" not in dump  # sessions included
+    finish_report()
+    chat.say("客服说退款要先转账验证，电话13812345678")
+    chat.press("我要举报")
+    finish_report()
+    assert len(app.store.reports()) == 2
+    dump = "\n".join(app.store.db.iterdump())
+    assert "13812345678" not in dump
+    repeated = list(app.store.db.query(
+        "SELECT value, COUNT(*) n FROM case_marks WHERE kind = '手机号' GROUP BY value"))
+    assert [(r["value"][:6], r["n"]) for r in repeated] == [("*5678#", 2)]  # both reports carry the number

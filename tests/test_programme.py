@@ -190,3 +190,11 @@ def test_stats_text_and_chart(app: Any, tmp_path: Path) -> None:
     [r] = go(app, ADMIN, command="stats", args="7d")
     assert "共 5 起" in r.text and "刷单返利：5" in r.text and "*1111#" in r.text
     assert r.image is not None and r.image[:4] == b"\x89PNG"
+
+
+def test_worker_by_username(app: Any) -> None:
+    go(app, ADMIN, command="grid", args="add QY05 和平社区")
+    assert "找不到" in text(go(app, ADMIN, command="grid", args="worker QY05 @wang_grid"))
+    app.conversation.handle(Incoming("telegram", "555", chat_id="555", command="start", username="Wang_Grid"))
+    assert "telegram:555" in text(go(app, ADMIN, command="grid", args="worker QY05 @wang_grid"))
+    assert programme.worker_grids(app.store, "telegram:555") == ["QY05"]
