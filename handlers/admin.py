@@ -66,7 +66,21 @@ def stats(ctx: Ctx, args: str) -> None:
         ctx.replies[-1] = type(ctx.replies[-1])(ctx.replies[-1].text, ctx.replies[-1].buttons, None, png)
 
 
+def _queue_uncertain(ctx: Ctx) -> None:
+    """Self-checks the engine was unsure about (low level) join the review queue, so they can be labelled too."""
+    def go() -> None:
+        for c in ctx.store.db.query("SELECT * FROM checks WHERE level = 'low' AND source != 'scenario' AND id NOT IN "
+                                    "(SELECT check_id FROM feedback WHERE check_id IS NOT NULL) "
+                                    "ORDER BY id DESC LIMIT ?", [REVIEW_N]):
+            ctx.store.db["feedback"].insert({
+                "user_key": c["user_key"], "check_id": c["id"], "created_at": c["created_at"], "level": c["level"],
+                "fraud_type": c["fraud_type"], "text": c["text"], "status": "uncertain"})
+
+    ctx.store.write(go)
+
+
 def review(ctx: Ctx, _: str = "") -> None:
+    _queue_uncertain(ctx)
     items = list(ctx.store.db.query("SELECT * FROM feedback WHERE label IS NULL ORDER BY id DESC LIMIT ?",
                                     [REVIEW_N]))
     if not items:
@@ -74,7 +88,8 @@ def review(ctx: Ctx, _: str = "") -> None:
         return
     ctx.say(ctx.staff("review_title", n=len(items)))
     for f in items:
-        text = f"#{f['id']} 判为 {f['level']} {f['fraud_type'] or ''}\n{(f['text'] or '')[:300]}"
+        why = "不确定" if f["status"] == "uncertain" else "判断不对"
+        text = f"#{f['id']}（{why}）判为 {f['level']} {f['fraud_type'] or ''}\n{(f['text'] or '')[:300]}"
         ctx.say(text, rows(Button(ctx.staff("review_fraud"), f"rv:{f['id']}:fraud"),
                            Button(ctx.staff("review_benign"), f"rv:{f['id']}:benign")))
 

@@ -198,3 +198,13 @@ def test_worker_by_username(app: Any) -> None:
     app.conversation.handle(Incoming("telegram", "555", chat_id="555", command="start", username="Wang_Grid"))
     assert "telegram:555" in text(go(app, ADMIN, command="grid", args="worker QY05 @wang_grid"))
     assert programme.worker_grids(app.store, "telegram:555") == ["QY05"]
+
+
+def test_review_includes_messages_the_engine_was_unsure_about(app: Any) -> None:
+    app.store.add_check(f"telegram:{CITIZEN}", "你好，我是你老同学，有空聊聊？",
+                        {"level": "low", "fraud_type": None, "risk": 0.3, "evidence": []})
+    out = text(go(app, ADMIN, command="review"))
+    assert "不确定" in out and "老同学" in out
+    assert len(list(app.store.db.query("select id from feedback"))) == 1
+    go(app, ADMIN, command="review")  # listed again until labelled, but never queued twice
+    assert len(list(app.store.db.query("select id from feedback"))) == 1
