@@ -99,6 +99,46 @@ def run(db: Path | None, no_model: bool) -> None:
     sys.exit(Console(app).run())
 
 
+@cli.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", type=int, default=8080, show_default=True)
+@click.option("--db", type=click.Path(dir_okay=False, path_type=Path), default=None, help="SQLite file [FANGZHA_DB]")
+def serve(host: str, port: int, db: Path | None) -> None:
+    """One web server: the self-check page (/), /api/check, /healthz, /wechat, and /telegram (webhook)."""
+    import secrets
+
+    import uvicorn
+
+    from bot.app import build_app
+    from bot.web import WebServer
+
+    settings = dict(config.load())
+    if db is not None:
+        settings["FANGZHA_DB"] = str(db)
+    try:
+        app = build_app(settings)
+    except KBLoadError as exc:
+        click.echo(f"知识库有错误，无法启动（{len(exc.errors)} 处）：", err=True)
+        for e in exc.errors:
+            click.echo(f"  {e}", err=True)
+        sys.exit(EXIT_KB_ERROR)
+    except ValueError as exc:
+        click.echo(f"配置错误 / bad setting: {exc}", err=True)
+        sys.exit(EXIT_KB_ERROR)
+    telegram = None
+    secret = settings["TELEGRAM_WEBHOOK_SECRET"] or secrets.token_urlsafe(24)
+    if settings["TELEGRAM_BOT_TOKEN"] and settings["TELEGRAM_WEBHOOK_URL"]:
+        from bot.telegram import build_application
+
+        telegram = build_application(app, settings["TELEGRAM_BOT_TOKEN"], settings["TELEGRAM_BASE_URL"],
+                                     webhook=True)
+    _reload_on_sighup(app.detector)
+    web = WebServer(app, settings, telegram, secret)
+    click.echo(f"fangzha: serving on http://{host}:{port} (/, /api/check, /healthz"
+               f"{', /wechat' if settings['WECHAT_TOKEN'] else ''}{', /telegram' if telegram else ''})", err=True)
+    uvicorn.run(web.asgi(), host=host, port=port, log_level="warning", proxy_headers=True)
+
+
 def _reload_on_sighup(detector: Detector) -> None:
     """`kill -HUP <pid>` reloads the YAML patterns; a broken edit is refused and the last good KB stays."""
     import signal

@@ -40,6 +40,15 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("FANGZHA_ALERT_INTERVAL_MINUTES", "60", "how often the running bot scans for rises (alerts scan)"),
     Setting("FANGZHA_QUIET_HOURS", "22-7", "local hours when alert warnings to citizens wait (start-end)"),
     Setting("FANGZHA_TZ", "Asia/Shanghai", "time zone of the quiet hours"),
+    Setting("WECHAT_TOKEN", "", "the Token entered in the WeChat Official Account console; empty: /wechat is off"),
+    Setting("WECHAT_APPID", "", "the Official Account's AppID (checked in encrypted messages)"),
+    Setting("WECHAT_AES_KEY", "", "EncodingAESKey (43 characters) for 安全模式; empty: plaintext mode only"),
+    Setting("TELEGRAM_WEBHOOK_URL", "", "public https base URL of `serve`; set: Telegram updates come to "
+            "<URL>/telegram instead of polling"),
+    Setting("TELEGRAM_WEBHOOK_SECRET", "", "secret_token Telegram sends with each webhook call; empty: a new "
+            "random one each start"),
+    Setting("FANGZHA_API_TOKEN", "", "bearer token required by /api/check; empty: open"),
+    Setting("FANGZHA_API_RATE_PER_MINUTE", "60", "requests per minute per client on /api/check and the web page"),
 )
 
 

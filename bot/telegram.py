@@ -115,7 +115,7 @@ class TelegramBot:
         elif is_group:
             return  # stickers, voice, … in a group: stay quiet
         else:
-            inc = Incoming(**base, image_unreadable=True)
+            inc = Incoming(**base, unsupported=True)
         replies = await self._handle(inc)
         await self._send(context, chat.id, replies, quote=msg if is_group else None)
 
@@ -198,10 +198,14 @@ def file_url_for(base_url: str) -> str:
     return (root[: -len("/bot")] if root.endswith("/bot") else root) + "/file/bot"
 
 
-def build_application(app: App, token: str, base_url: str, rate_limit: bool = True) -> Application:
+def build_application(app: App, token: str, base_url: str, rate_limit: bool = True,
+                      webhook: bool = False) -> Application:
+    """The PTB Application. `webhook=True`: no updater; `serve` feeds it the updates that reach /telegram."""
     tg = TelegramBot(app)
     builder = (ApplicationBuilder().token(token).base_url(base_url).base_file_url(file_url_for(base_url))
                .concurrent_updates(8).post_init(tg.post_init))
+    if webhook:
+        builder = builder.updater(None)
     if rate_limit:
         builder = builder.rate_limiter(AIORateLimiter(max_retries=2))
     application = builder.build()

@@ -107,6 +107,13 @@ def m008_usernames(db: Database) -> None:
     db["users"].create_index(["username"])
 
 
+@migrations()
+def m009_channel_buttons(db: Database) -> None:
+    # Channels without inline buttons (WeChat passive replies) show numbered choices; the numbers' meaning
+    # must survive a restart between the bot's reply and the citizen's answer.
+    db["channel_buttons"].create({"user_key": str, "buttons": str, "updated_at": str}, pk="user_key")
+
+
 def apply(db: Database) -> list[str]:
     """Apply pending migrations; returns their names."""
     pending = [m.name for m in migrations.pending(db)]

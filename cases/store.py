@@ -255,6 +255,15 @@ class Store:
                 return list(self.db.query("SELECT * FROM reports ORDER BY id"))
             return list(self.db.query("SELECT * FROM reports WHERE user_key = ? ORDER BY id", [user_key]))
 
+    # -- numbered choices for channels without buttons ---------------------------------------------------
+    def set_choices(self, user_key: str, data: list[str]) -> None:
+        self._write(lambda: self.db["channel_buttons"].insert(
+            {"user_key": user_key, "buttons": json.dumps(data), "updated_at": now()}, replace=True))
+
+    def choices(self, user_key: str) -> list[str]:
+        row = self._one("SELECT buttons FROM channel_buttons WHERE user_key = ?", (user_key,))
+        return [] if row is None else list(json.loads(row["buttons"]))
+
     # -- groups ---------------------------------------------------------------------------------------
     def group(self, chat_key: str) -> dict[str, Any]:
         row = self._one("SELECT * FROM groups WHERE chat_key = ?", (chat_key,))
@@ -269,7 +278,7 @@ class Store:
         """Delete everything tied to this person. Their reports stay as anonymous case records (already
         redacted) with the link to them and their consent removed, so the weekly figures do not change."""
         def go() -> None:
-            for table in ("users", "sessions", "checks", "feedback"):
+            for table in ("users", "sessions", "checks", "feedback", "channel_buttons"):
                 self.db.execute(f"DELETE FROM {table} WHERE user_key = ?", [user_key])
             self.db.execute("UPDATE reports SET user_key = NULL, consent_contact = 0 WHERE user_key = ?",
                             [user_key])

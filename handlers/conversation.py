@@ -62,6 +62,8 @@ class Conversation:
             admin.replace_kb_file(ctx, *inc.attachment)
         elif inc.command is not None:
             self._command(ctx, inc.command)
+        elif inc.unsupported:
+            ctx.say(ctx.kb.messages.unreadable)
         elif inc.image_unreadable:
             ctx.say(ctx.kb.messages.ocr_failed)
         else:

@@ -32,6 +32,7 @@ class Incoming:
     callback: str | None = None  # a pressed button's data
     from_image: bool = False  # `text` was read from a picture (OCR)
     image_unreadable: bool = False  # a picture came in but no text could be read from it
+    unsupported: bool = False  # voice, video, a sticker…: nothing we can read
     is_group: bool = False
     is_chat_admin: bool = False  # the adapter fills this where it matters (group on/off commands)
     bot_added: bool = False  # the bot was just added to this group
