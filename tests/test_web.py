@@ -47,7 +47,8 @@ def server(make_app: Any) -> Any:
 
 
 def _count(app: Any) -> int:
-    return int(app.store.db.execute("SELECT (SELECT COUNT(*) FROM checks) + (SELECT COUNT(*) FROM users)").fetchone()[0])
+    sql = "SELECT (SELECT COUNT(*) FROM checks) + (SELECT COUNT(*) FROM users)"
+    return int(app.store.db.execute(sql).fetchone()[0])
 
 
 def test_healthz(server: Any) -> None:
@@ -127,7 +128,8 @@ def test_wechat_text_message_gets_a_verdict_with_numbered_choices(server: Any) -
     assert r.status_code == 200
     reply = parse_xml(r.content)
     assert reply["ToUserName"] == "oUser1" and reply["FromUserName"] == "gh_abc" and reply["MsgType"] == "text"
-    assert reply["Content"].startswith("🔴") and "回复数字" in reply["Content"] and "1. 我已经转账了" in reply["Content"]
+    content = reply["Content"]
+    assert content.startswith("🔴") and "回复数字" in content and "1. 我已经转账了" in content
     assert len(reply["Content"].encode()) < 2048
     r2 = client.post("/wechat", params=signed(), content=wx_text("1"))
     assert "96110" in parse_xml(r2.content)["Content"]  # "1" pressed 我已经转账了
