@@ -9,6 +9,7 @@ import html
 import json
 import logging
 import secrets
+import time
 from collections.abc import AsyncIterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -17,6 +18,8 @@ from typing import Any
 from urllib.parse import urlencode
 
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.middleware.base import BaseHTTPMiddleware
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
@@ -266,7 +269,13 @@ class WebServer:
                     await tg.stop()
                     await tg.shutdown()
 
-        return Starlette(lifespan=lifespan, routes=[
+        async def timing(request: Request, call_next: Any) -> Response:
+            t0 = time.perf_counter()
+            response = await call_next(request)
+            response.headers["Server-Timing"] = f"app;dur={(time.perf_counter() - t0) * 1000:.1f}"
+            return response
+
+        return Starlette(lifespan=lifespan, middleware=[Middleware(BaseHTTPMiddleware, dispatch=timing)], routes=[
             Route("/", self.page_get, methods=["GET"]),
             Route("/", self.page_post, methods=["POST"]),
             Route("/emergency", self.emergency, methods=["GET"]),
