@@ -7,6 +7,7 @@ decided here. `handle` never raises: a failure becomes a polite message and a lo
 from __future__ import annotations
 
 import logging
+import threading
 
 from cases import programme
 from cases.store import Store, StoreBusy
@@ -25,10 +26,17 @@ class Conversation:
         self.store = store
         self.options = options or Options()
         self.limiter = limiter or RateLimiter(self.options.rate_burst, self.options.rate_per_minute)
+        self._lock = threading.RLock()
         if hasattr(checker, "set_blocklist"):
             checker.set_blocklist(programme.blocklist(store))
 
     def handle(self, inc: Incoming) -> list[Reply]:
+        # One update at a time: the adapters call from their worker thread, and a late WeChat screenshot from
+        # the OCR thread; the engine and the store are not meant to be entered twice at once.
+        with self._lock:
+            return self._handle(inc)
+
+    def _handle(self, inc: Incoming) -> list[Reply]:
         m = self.checker.kb.messages
         allowed, warn = self.limiter.allow(inc.user_key)
         if not allowed:
