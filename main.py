@@ -8,7 +8,7 @@ import os
 import sys
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import click
 
@@ -21,13 +21,33 @@ from knowledge_base.schema import AUDIENCES
 EXIT_KB_ERROR = 2
 
 
+def _kb_errors_exit(exc: KBLoadError) -> NoReturn:
+    click.echo(f"知识库有错误，无法启动（{len(exc.errors)} 处）：", err=True)
+    for e in exc.errors:
+        click.echo(f"  {e}", err=True)
+    sys.exit(EXIT_KB_ERROR)
+
+
 def _engine(kb_dir: Path, model_dir: Path | None) -> Engine:
     try:
         return build_engine(kb_dir, model_dir)
     except KBLoadError as exc:
-        click.echo(f"知识库有错误，无法启动（{len(exc.errors)} 处）：", err=True)
-        for e in exc.errors:
-            click.echo(f"  {e}", err=True)
+        _kb_errors_exit(exc)
+
+
+def _app(db: Path | None, use_model: bool = True) -> tuple[dict[str, str], Any]:
+    """Settings (with --db applied) and the bot's App; a bad KB or setting ends the command with a message."""
+    from bot.app import build_app
+
+    settings = dict(config.load())
+    if db is not None:
+        settings["FANGZHA_DB"] = str(db)
+    try:
+        return settings, build_app(settings, use_model=use_model)
+    except KBLoadError as exc:
+        _kb_errors_exit(exc)
+    except ValueError as exc:
+        click.echo(f"配置错误 / bad setting: {exc}", err=True)
         sys.exit(EXIT_KB_ERROR)
 
 
@@ -68,21 +88,8 @@ def cli() -> None:
 @no_model_option
 def run(db: Path | None, no_model: bool) -> None:
     """Run the bot: Telegram polling when TELEGRAM_BOT_TOKEN is set, otherwise a chat in this terminal."""
-    from bot.app import build_app
 
-    settings = dict(config.load())
-    if db is not None:
-        settings["FANGZHA_DB"] = str(db)
-    try:
-        app = build_app(settings, use_model=not no_model)
-    except KBLoadError as exc:
-        click.echo(f"知识库有错误，无法启动（{len(exc.errors)} 处）：", err=True)
-        for e in exc.errors:
-            click.echo(f"  {e}", err=True)
-        sys.exit(EXIT_KB_ERROR)
-    except ValueError as exc:
-        click.echo(f"配置错误 / bad setting: {exc}", err=True)
-        sys.exit(EXIT_KB_ERROR)
+    settings, app = _app(db, use_model=not no_model)
     token = settings["TELEGRAM_BOT_TOKEN"]
     if token:
         from telegram import Update
@@ -109,22 +116,9 @@ def serve(host: str, port: int, db: Path | None) -> None:
 
     import uvicorn
 
-    from bot.app import build_app
     from bot.web import WebServer
 
-    settings = dict(config.load())
-    if db is not None:
-        settings["FANGZHA_DB"] = str(db)
-    try:
-        app = build_app(settings)
-    except KBLoadError as exc:
-        click.echo(f"知识库有错误，无法启动（{len(exc.errors)} 处）：", err=True)
-        for e in exc.errors:
-            click.echo(f"  {e}", err=True)
-        sys.exit(EXIT_KB_ERROR)
-    except ValueError as exc:
-        click.echo(f"配置错误 / bad setting: {exc}", err=True)
-        sys.exit(EXIT_KB_ERROR)
+    settings, app = _app(db)
     telegram = None
     secret = settings["TELEGRAM_WEBHOOK_SECRET"] or secrets.token_urlsafe(24)
     if settings["TELEGRAM_BOT_TOKEN"] and settings["TELEGRAM_WEBHOOK_URL"]:

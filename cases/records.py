@@ -15,7 +15,7 @@ from typing import Any
 
 from sqlite_utils import Database
 
-from cases.redact import Redactor
+from cases.redact import Redacted, Redactor
 
 _DOMAIN = re.compile(r"(?i)(?:https?://)?((?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,12})(?=[/:?#\s]|$|[^\w.-])")
 DOMAIN_KIND = "域名"
@@ -50,8 +50,11 @@ def redact_with_marks(redactor: Redactor, text: str) -> tuple[str, list[tuple[st
     """The redacted text and its marks. Keep the marks with a text redacted early (a session, a check):
     redacting it again finds nothing, and the repeated-number report would lose it."""
     red = redactor.redact(text)
-    marks = [(m.kind, f"*{m.last4}#{m.digest}") for m in red.found] + [(DOMAIN_KIND, d) for d in domains_in(text)]
-    return red.text, marks
+    return red.text, _marks(red, text)
+
+
+def _marks(red: Redacted, text: str) -> list[tuple[str, str]]:
+    return [(m.kind, f"*{m.last4}#{m.digest}") for m in red.found] + [(DOMAIN_KIND, d) for d in domains_in(text)]
 
 
 def case_row(redactor: Redactor, text: str, marks: list[tuple[str, str]] | tuple[tuple[str, str], ...] = (),
@@ -61,8 +64,7 @@ def case_row(redactor: Redactor, text: str, marks: list[tuple[str, str]] | tuple
     red = redactor.redact(text)
     reported_at = fields.get("reported_at") or fields.get("created_at") or datetime.now(UTC).isoformat(
         timespec="seconds")
-    _, found = redact_with_marks(redactor, text)
-    all_marks = list(dict.fromkeys([*(tuple(m) for m in marks), *found]))
+    all_marks = list(dict.fromkeys([*(tuple(m) for m in marks), *_marks(red, text)]))
     return {**fields, "text": red.text, "reported_at": reported_at, "week": week_of(reported_at),
             "masked": json.dumps([asdict(m) for m in red.found], ensure_ascii=False), "_marks": all_marks}
 

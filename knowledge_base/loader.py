@@ -224,12 +224,15 @@ def load_kb(root: Path | str = DEFAULT_DIR, with_training: bool = False) -> Load
             errors.append(KBError(f"patterns/{p.name}", None,
                                   f"unknown fraud type '{p.stem}'; known: {', '.join(TYPE_IDS)}"))
 
-    def shared(name: str, model: type[BaseModel]) -> Any:
-        rel = f"shared/{name}.yaml"
+    def required(folder: str, name: str, model: type[BaseModel]) -> Any:
+        rel = f"{folder}/{name}.yaml"
         if not (root / rel).exists():
-            errors.append(KBError(rel, None, "missing shared file"))
+            errors.append(KBError(rel, None, f"missing {folder} file"))
             return None
         return _parse(root / rel, rel, model, errors)
+
+    def shared(name: str, model: type[BaseModel]) -> Any:
+        return required("shared", name, model)
 
     generic = shared("generic", GenericFile)
     context = shared("context", ContextFile)
@@ -254,16 +257,9 @@ def load_kb(root: Path | str = DEFAULT_DIR, with_training: bool = False) -> Load
                 errors.append(KBError(rel, None, f"levels: missing {', '.join(sorted(missing))}"))
             replies[aud] = obj
 
-    def dialog(name: str, model: type[BaseModel]) -> Any:
-        rel = f"dialog/{name}.yaml"
-        if not (root / rel).exists():
-            errors.append(KBError(rel, None, "missing dialog file"))
-            return None
-        return _parse(root / rel, rel, model, errors)
-
-    messages = dialog("messages", MessagesFile)
-    scenario = dialog("scenario", ScenarioFile)
-    tips = dialog("tips", TipsFile)
+    messages = required("dialog", "messages", MessagesFile)
+    scenario = required("dialog", "scenario", ScenarioFile)
+    tips = required("dialog", "tips", TipsFile)
 
     training: dict[str, TrainingFile] = {}
     for p in sorted((root / "training").glob("*.yaml")) if with_training else ():
