@@ -331,8 +331,8 @@ def train(kb_dir: Path, out: Path, epochs: int) -> None:
     data = [(norm(ex.text).text, ex.label) for ex in training_set(res.kb)]
     click.echo(f"training on {len(data)} KB examples …")
 
-    def progress(epoch: int, n: int, loss: float) -> None:
-        click.echo(f"  epoch {epoch}/{n}  loss {loss:.3f}")
+    def progress(step: int, n: int, what: str) -> None:
+        click.echo(f"  [{step}/{n}] {what}")
 
     t0 = time.perf_counter()
     train_model(data, out, examples_fingerprint(res.kb), epochs=epochs, progress=progress)

@@ -14,6 +14,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from classifiers.typehead import TypeHead
+from classifiers.typehead import fit as fit_type_head
+
 log = logging.getLogger(__name__)
 
 BENIGN = "benign"
@@ -64,12 +67,15 @@ class TextModel:
     `textcat_fraud` only fraud from benign. Their fraud probabilities are averaged: the binary head pools what
     all scams share (an unsolicited caller steering you somewhere) and alone raises too many alarms; the
     multi-class head is cautious when a scam resembles no single type closely. Averaged, on dev.jsonl: recall
-    0.888 → 0.924 at a false-alarm rate 0.013 → 0.020 (issue 2 note). The type comes from the multi-class head."""
+    0.888 → 0.924 at a false-alarm rate 0.013 → 0.020 (issue 2 note). The type comes from the TF-IDF type head
+    (classifiers/typehead.py) over the whole text, or from the multi-class head when a model has none."""
 
-    def __init__(self, nlp, examples_fingerprint: str) -> None:  # type: ignore[no-untyped-def]
+    def __init__(self, nlp, examples_fingerprint: str,  # type: ignore[no-untyped-def]
+                 type_head: TypeHead | None = None) -> None:
         self._nlp = nlp
         self._textcat = nlp.get_pipe("textcat")
         self._binary = nlp.get_pipe(BINARY_PIPE) if BINARY_PIPE in nlp.pipe_names else None
+        self._type_head = type_head
         self.examples_fingerprint = examples_fingerprint
 
     @classmethod
@@ -82,7 +88,7 @@ class TextModel:
 
             info = json.loads(meta.read_text(encoding="utf-8"))
             nlp = spacy.load(path)
-            return cls(nlp, info.get("examples_fingerprint", ""))
+            return cls(nlp, info.get("examples_fingerprint", ""), TypeHead.load(path))
         except Exception as exc:  # a broken model must not take the rules down with it
             log.warning("learned layer not loaded from %s: %s", path, exc)
             return None
@@ -109,11 +115,15 @@ class TextModel:
             if best is None or pred.p_fraud > best.p_fraud:
                 best = pred
         assert best is not None
+        if self._type_head is not None:
+            # The type is read from the whole text: which window looks most like a scam says little about
+            # its kind (a romance chat turns into an investment pitch only at the end).
+            best = Prediction(best.p_fraud, self._type_head.predict(chars), best.windows)
         return best
 
 
 def _fit(examples: Sequence[tuple[str, str]], labels: list[str], gold: Callable[[str], str], name: str,
-         epochs: int, seed: int, progress, step: int = 0, steps: int = 0) -> tuple[Any, float]:  # type: ignore[no-untyped-def]
+         epochs: int, seed: int, progress, step: int = 0, steps: int = 0, what: str = "") -> tuple[Any, float]:  # type: ignore[no-untyped-def]
     from spacy.training import Example
     from spacy.util import fix_random_seed, minibatch
 
@@ -135,7 +145,7 @@ def _fit(examples: Sequence[tuple[str, str]], labels: list[str], gold: Callable[
         for batch in minibatch(data, size=16):
             nlp.update(batch, sgd=optimizer, losses=losses, drop=0.1)
         if progress:
-            progress(step + epoch + 1, steps or epochs, losses.get(name, 0.0))
+            progress(step + epoch + 1, steps or epochs, f"{what} epoch {epoch + 1}: loss {losses.get(name, 0.0):.3f}")
     return nlp, losses.get(name, 0.0)
 
 
@@ -153,12 +163,23 @@ def train(
     labels = sorted({label for _, label in examples})
     # The two heads are trained as two pipelines (spaCy checks that an exclusive textcat sees exactly one
     # positive label in the gold cats), then the binary one is copied into the main pipeline.
-    nlp, loss = _fit(examples, labels, lambda label: label, "textcat", epochs, seed, progress, 0, 2 * epochs)
+    steps = 2 * epochs + 1
+    nlp, loss = _fit(examples, labels, lambda label: label, "textcat", epochs, seed, progress, 0, steps,
+                     "types+benign")
     binary, _ = _fit(examples, [FRAUD, BENIGN], lambda label: BENIGN if label == BENIGN else FRAUD, "textcat",
-                     epochs, seed, progress, epochs, 2 * epochs)
+                     epochs, seed, progress, epochs, steps, "fraud/benign")
     nlp.add_pipe("textcat", name=BINARY_PIPE, source=binary)
+    scams = [(features(text), label) for text, label in examples if label != BENIGN]
+    if progress:
+        progress(steps, steps, f"type head: TF-IDF + logistic regression on {len(scams)} scam texts …")
+    type_head = fit_type_head([c for c, _ in scams], [lb for _, lb in scams]) if len(
+        {lb for _, lb in scams}) > 1 else None
     out_dir.mkdir(parents=True, exist_ok=True)
     nlp.to_disk(out_dir)
+    if type_head is not None:
+        type_head.save(out_dir)
+    else:
+        TypeHead.remove(out_dir)
     (out_dir / META_FILE).write_text(
         json.dumps({"examples_fingerprint": examples_fingerprint, "labels": labels,
                     "n_examples": len(examples), "spacy": spacy.__version__}, indent=1),

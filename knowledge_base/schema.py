@@ -113,7 +113,7 @@ class GenericFile(_Strict):
     # the rules and entities found (nor `model_floor` when they found little): it corroborates there.
     model_max_ratio: float = Field(default=10.0, ge=0, le=100)
     model_floor: float = Field(default=10.0, ge=0, le=10)
-    model_type_weight: float = Field(default=2.0, ge=0, le=10)  # its say in choosing the type
+    model_type_weight: float = Field(default=2.0, ge=0, le=30)  # its say in choosing the type
     examples: Examples = Examples()
 
 

@@ -1,0 +1,88 @@
+"""The type head: our numpy inference must reproduce the fitted scikit-learn model exactly."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from classifiers.model import features
+from classifiers.typehead import TypeHead, fit, ngrams
+
+TEXTS = [
+    ("先交保证金才能放款到账", "fake_loan"), ("解冻金交了才能提现贷款", "fake_loan"),
+    ("贷款审批通过请先交工本费", "fake_loan"),
+    ("做任务垫付返佣金刷单", "order_brushing"), ("点赞关注返利日结先垫付", "order_brushing"),
+    ("刷单任务完成后返还本金和佣金", "order_brushing"),
+    ("我是你领导明天来我办公室先转一笔钱", "impersonate_acquaintance"),
+    ("老同学我换号了急用钱先借我两万", "impersonate_acquaintance"),
+    ("我是你表哥在外地出事了急需转账", "impersonate_acquaintance"),
+]
+
+
+def _fit(pairs=TEXTS) -> TypeHead:  # type: ignore[no-untyped-def]
+    return fit([features(t) for t, _ in pairs], [lb for _, lb in pairs])
+
+
+def test_ngrams_counts_one_to_three_character_grams() -> None:
+    g = ngrams(list("刷单刷"))
+    assert g["刷"] == 2 and g["刷单"] == 1 and g["单刷"] == 1 and g["刷单刷"] == 1
+    assert sum(g.values()) == 3 + 2 + 1
+
+
+def test_predicts_the_type_it_was_shown_and_probabilities_sum_to_one() -> None:
+    head = _fit()
+    for text, label in [("交保证金才能放款", "fake_loan"), ("刷单返佣金垫付", "order_brushing"),
+                        ("我是你表哥急需转账", "impersonate_acquaintance")]:
+        p = head.predict(features(text))
+        assert max(p, key=p.get) == label
+        assert abs(sum(p.values()) - 1.0) < 1e-5
+
+
+def test_numpy_inference_matches_scikit_learn() -> None:
+    """Refit the same design matrix with scikit-learn and compare predict_proba row by row."""
+    from scipy.sparse import csr_matrix
+    from sklearn.linear_model import LogisticRegression
+
+    head = _fit()
+    rows, cols, vals = [], [], []
+    for r, (text, _) in enumerate(TEXTS):
+        c, v = head._vector(features(text))
+        rows += [r] * len(c)
+        cols += c.tolist()
+        vals += v.tolist()
+    x = csr_matrix((vals, (rows, cols)), shape=(len(TEXTS), len(head.vocab)))
+    clf = LogisticRegression(C=4.0, max_iter=3000).fit(x, [lb for _, lb in TEXTS])
+    want = clf.predict_proba(x)
+    for r, (text, _) in enumerate(TEXTS):
+        got = head.predict(features(text))
+        assert np.allclose([got[lb] for lb in clf.classes_], want[r], atol=1e-4)
+
+
+def test_two_types_use_the_same_softmax_form() -> None:
+    head = _fit(TEXTS[:6])
+    assert head.labels == ("fake_loan", "order_brushing")
+    p = head.predict(features("先交保证金放款"))
+    assert p["fake_loan"] > p["order_brushing"] and abs(sum(p.values()) - 1.0) < 1e-5
+
+
+def test_unknown_text_falls_back_to_the_prior() -> None:
+    head = _fit()
+    p = head.predict(features("ＸＹＺ"))  # no n-gram the head knows
+    assert abs(sum(p.values()) - 1.0) < 1e-5
+    assert head.predict([]) == p
+
+
+def test_save_load_roundtrip_and_inconsistent_files(tmp_path: Path) -> None:
+    head = _fit()
+    head.save(tmp_path)
+    again = TypeHead.load(tmp_path)
+    assert again is not None and again.labels == head.labels
+    text = features("老同学急用钱先转账")
+    assert again.predict(text) == head.predict(text)
+    np.savez(tmp_path / "typehead.npz", idf=head.idf[:-1], weights=head.weights, intercept=head.intercept)
+    with pytest.raises(ValueError):
+        TypeHead.load(tmp_path)
+    TypeHead.remove(tmp_path)
+    assert TypeHead.load(tmp_path) is None
