@@ -27,6 +27,11 @@ PROPAGANDA_DAMPING = 0.3
 # (personal_alert is left out: warnings quote it — 凡是说你“涉嫌洗钱”的都是诈骗.)
 # A first-person account (有人打我电话，说我…) is a citizen describing their own case, not a warning.
 ADDRESSED_REQUESTS = frozenset({"request_to_reader", "money_favor", "contacted_me", "told_me_to"})
+# A caller who claims to be an official and accuses you (你的卡涉嫌洗钱) uses a case's vocabulary (诈骗案, 违法行为)
+# without being a warning. Warnings say these things too, but along with more than one warning marker
+# (凡是…都是诈骗, 提醒您, 96110), so an accusation outweighs a single news-like marker only.
+ACCUSATIONS = frozenset({"authority_claim", "you_involved_in_case", "card_used_for_crime"})
+ACCUSATION_OUTWEIGHS = 2.0
 
 
 @dataclass(frozen=True)
@@ -154,7 +159,7 @@ def score(
     # number, and a forwarded conversation (speaker: line) is an exchange, not a broadcast.
     own_channel = bool(ekeys & {"url_any", "contact_any", "bank_card", "code_request"}) or bool(
         fired & ADDRESSED_REQUESTS)
-    if own_channel or turns >= 2:
+    if own_channel or turns >= 2 or (fired & ACCUSATIONS and propaganda <= ACCUSATION_OUTWEIGHS):
         propaganda = 0.0
         evidence = [e for e in evidence if not e.rule_id.startswith("propaganda.")]
     is_propaganda = propaganda >= propaganda_threshold
