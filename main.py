@@ -14,6 +14,7 @@ import click
 
 from bot import config
 from classifiers.engine import Detector, Engine, KBLoadError, build_engine
+from classifiers.model import DEFAULT_SEED
 from classifiers.verdict import Verdict
 from knowledge_base.loader import load_kb
 from knowledge_base.schema import AUDIENCES
@@ -316,7 +317,9 @@ def kb_test(type_id: str | None, verbose: bool, kb_dir: Path, model_dir: Path, n
 @click.option("--out", type=click.Path(path_type=Path), default=_setting("FANGZHA_MODEL_DIR"),
               help="where to save the model [FANGZHA_MODEL_DIR]")
 @click.option("--epochs", type=int, default=12, show_default=True)
-def train(kb_dir: Path, out: Path, epochs: int) -> None:
+@click.option("--seed", type=int, default=DEFAULT_SEED, show_default=True,
+              help="training seed; figures move by about ±1 point between seeds, so compare runs on one seed")
+def train(kb_dir: Path, out: Path, epochs: int, seed: int) -> None:
     """Rebuild the learned layer from the KB's own examples (never from third-party data)."""
     from classifiers.model import train as train_model
     from classifiers.normalize import Normalizer
@@ -335,7 +338,7 @@ def train(kb_dir: Path, out: Path, epochs: int) -> None:
         click.echo(f"  [{step}/{n}] {what}")
 
     t0 = time.perf_counter()
-    train_model(data, out, examples_fingerprint(res.kb), epochs=epochs, progress=progress)
+    train_model(data, out, examples_fingerprint(res.kb), epochs=epochs, seed=seed, progress=progress)
     click.echo(f"saved to {out} in {time.perf_counter() - t0:.1f}s")
 
 
