@@ -8,7 +8,10 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import random
+import shutil
+import tempfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -177,15 +180,35 @@ def train(
         progress(steps, steps, f"type head: TF-IDF + logistic regression on {len(scams)} scam texts …")
     type_head = fit_type_head([c for c, _ in scams], [lb for _, lb in scams]) if len(
         {lb for _, lb in scams}) > 1 else None
-    out_dir.mkdir(parents=True, exist_ok=True)
-    nlp.to_disk(out_dir)
-    if type_head is not None:
-        type_head.save(out_dir)
-    else:
-        TypeHead.remove(out_dir)
-    (out_dir / META_FILE).write_text(
-        json.dumps({"examples_fingerprint": examples_fingerprint, "labels": labels,
-                    "n_examples": len(examples), "seed": seed, "spacy": spacy.__version__}, indent=1),
-        encoding="utf-8",
-    )
+    # Written beside the target and swapped in whole: a bot reloading meanwhile gets the old model, the new one
+    # or (between the two renames) none and runs on rules until the next reload — never a mix of files.
+    out_dir = out_dir.resolve()
+    out_dir.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.new-", dir=out_dir.parent))
+    try:
+        nlp.to_disk(tmp)
+        if type_head is not None:
+            type_head.save(tmp)
+        (tmp / META_FILE).write_text(
+            json.dumps({"examples_fingerprint": examples_fingerprint, "labels": labels,
+                        "n_examples": len(examples), "seed": seed, "spacy": spacy.__version__}, indent=1),
+            encoding="utf-8",
+        )
+        _swap_in(tmp, out_dir)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
     return {"loss": loss, "n_examples": float(len(examples))}
+
+
+def _swap_in(new: Path, target: Path) -> None:
+    """Replace directory `target` by `new` (two renames; a directory cannot be renamed over a full one)."""
+    old = target.with_name(f".{target.name}.old-{os.getpid()}")
+    if target.exists():
+        os.replace(target, old)
+    try:
+        os.replace(new, target)
+    except OSError:
+        if old.exists():
+            os.replace(old, target)  # put the previous model back
+        raise
+    shutil.rmtree(old, ignore_errors=True)

@@ -69,11 +69,6 @@ class TypeHead:
                                                      ensure_ascii=False), encoding="utf-8")
         np.savez(out_dir / WEIGHTS_FILE, idf=self.idf, weights=self.weights, intercept=self.intercept)
 
-    @staticmethod
-    def remove(out_dir: Path) -> None:
-        for name in (VOCAB_FILE, WEIGHTS_FILE):
-            (out_dir / name).unlink(missing_ok=True)
-
     @classmethod
     def load(cls, path: Path) -> TypeHead | None:
         if not (path / VOCAB_FILE).exists() or not (path / WEIGHTS_FILE).exists():

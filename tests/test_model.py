@@ -52,3 +52,19 @@ def test_shipped_model_matches_the_kb_examples() -> None:
     assert meta["examples_fingerprint"] == examples_fingerprint(kb), (
         "KB examples changed since the model was trained: run `python main.py kb train`"
     )
+
+
+def test_retraining_replaces_the_model_directory_whole(tmp_path: Path) -> None:
+    """A second `train` into the same folder leaves only the new model's files (no stale type head) and no
+    temporary folders beside it."""
+    out = tmp_path / "m"
+    two_types = [("先交保证金才能放款", "fake_loan"), ("刷单返利先垫付", "order_brushing"), ("今晚吃饭", "benign")] * 3
+    train(two_types, out, "first", epochs=2, seed=1)
+    assert (out / "typehead.npz").exists()
+    (out / "stray.txt").write_text("left over", encoding="utf-8")
+    one_type = [("先交保证金才能放款", "fake_loan"), ("今晚吃饭", "benign")] * 3
+    train(one_type, out, "second", epochs=2, seed=1)
+    model = TextModel.load(out)
+    assert model is not None and model.examples_fingerprint == "second"
+    assert not (out / "typehead.npz").exists() and not (out / "stray.txt").exists()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["m"]

@@ -84,5 +84,4 @@ def test_save_load_roundtrip_and_inconsistent_files(tmp_path: Path) -> None:
     np.savez(tmp_path / "typehead.npz", idf=head.idf[:-1], weights=head.weights, intercept=head.intercept)
     with pytest.raises(ValueError):
         TypeHead.load(tmp_path)
-    TypeHead.remove(tmp_path)
-    assert TypeHead.load(tmp_path) is None
+    assert TypeHead.load(tmp_path / "elsewhere") is None
