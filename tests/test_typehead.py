@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from classifiers.model import features
-from classifiers.typehead import TypeHead, fit, ngrams
+from classifiers.typehead import TypeHead, fit, ngrams, tfidf
 
 TEXTS = [
     ("先交保证金才能放款到账", "fake_loan"), ("解冻金交了才能提现贷款", "fake_loan"),
@@ -48,7 +48,7 @@ def test_numpy_inference_matches_scikit_learn() -> None:
     head = _fit()
     rows, cols, vals = [], [], []
     for r, (text, _) in enumerate(TEXTS):
-        c, v = head._vector(features(text))
+        c, v = tfidf(ngrams(features(text)), head.vocab, head.idf)
         rows += [r] * len(c)
         cols += c.tolist()
         vals += v.tolist()
