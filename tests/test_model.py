@@ -5,8 +5,11 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
+
 from classifiers.engine import DEFAULT_MODEL_DIR, Engine
-from classifiers.model import META_FILE, TextModel, train
+from classifiers.model import META_FILE, SCREEN_MIX, TextModel, features, train
+from classifiers.typehead import TypeHead
 from knowledge_base.examples import examples_fingerprint
 from knowledge_base.loader import DEFAULT_DIR, load_kb
 
@@ -68,3 +71,17 @@ def test_retraining_replaces_the_model_directory_whole(tmp_path: Path) -> None:
     assert model is not None and model.examples_fingerprint == "second"
     assert not (out / "typehead.npz").exists() and not (out / "stray.txt").exists()
     assert sorted(p.name for p in tmp_path.iterdir()) == ["m"]
+
+
+def test_shipped_model_mixes_the_tfidf_screen_into_the_fraud_probability() -> None:
+    model = TextModel.load(DEFAULT_MODEL_DIR)
+    head = TypeHead.load(DEFAULT_MODEL_DIR)
+    assert model is not None and head is not None and head.screen is not None
+    spacy_only = TextModel(model._nlp, model.examples_fingerprint)  # the same spaCy heads, no TF-IDF head
+    for text in ["我是你领导，明天来我办公室，先帮我转两万给客户", "今晚一起吃饭吗，我订好了位子"]:
+        screen = head.read(features(text)).p_fraud
+        assert screen is not None
+        want = (1.0 - SCREEN_MIX) * spacy_only.predict(text).p_fraud + SCREEN_MIX * screen
+        assert model.predict(text).p_fraud == pytest.approx(want, abs=1e-6)
+    assert model.predict("我是你领导，明天来我办公室，先帮我转两万给客户").p_fraud > 0.5
+    assert model.predict("今晚一起吃饭吗，我订好了位子").p_fraud < 0.5

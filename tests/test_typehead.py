@@ -1,4 +1,4 @@
-"""The type head: our numpy inference must reproduce the fitted scikit-learn model exactly."""
+"""The TF-IDF head: our numpy inference must reproduce the fitted scikit-learn models exactly."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from classifiers.model import features
-from classifiers.typehead import TypeHead, fit, ngrams, tfidf
+from classifiers.typehead import SCREEN_C, TypeHead, fit, ngrams, tfidf
 
 TEXTS = [
     ("先交保证金才能放款到账", "fake_loan"), ("解冻金交了才能提现贷款", "fake_loan"),
@@ -21,8 +21,27 @@ TEXTS = [
 ]
 
 
+BENIGN_TEXTS = [
+    ("您的快递已到驿站请凭取件码取件", "benign"), ("明天上午十点开家长会请准时参加", "benign"),
+    ("本月账单已出请按时还款勿轻信陌生来电", "benign"), ("周末一起去爬山吗我带水果", "benign"),
+    ("验证码请勿泄露给他人", "benign"), ("会议改到下午三点在三楼会议室", "benign"),
+]
+
+
 def _fit(pairs=TEXTS) -> TypeHead:  # type: ignore[no-untyped-def]
-    return fit([features(t) for t, _ in pairs], [lb for _, lb in pairs])
+    return fit([features(t) for t, _ in pairs], [lb for _, lb in pairs], min_df=2)
+
+
+def _design(head: TypeHead, pairs):  # type: ignore[no-untyped-def]
+    from scipy.sparse import csr_matrix
+
+    rows, cols, vals = [], [], []
+    for r, (text, _) in enumerate(pairs):
+        c, v = tfidf(ngrams(features(text)), head.vocab, head.idf)
+        rows += [r] * len(c)
+        cols += c.tolist()
+        vals += v.tolist()
+    return csr_matrix((vals, (rows, cols)), shape=(len(pairs), len(head.vocab)))
 
 
 def test_ngrams_counts_one_to_three_character_grams() -> None:
@@ -42,22 +61,35 @@ def test_predicts_the_type_it_was_shown_and_probabilities_sum_to_one() -> None:
 
 def test_numpy_inference_matches_scikit_learn() -> None:
     """Refit the same design matrix with scikit-learn and compare predict_proba row by row."""
-    from scipy.sparse import csr_matrix
     from sklearn.linear_model import LogisticRegression
 
     head = _fit()
-    rows, cols, vals = [], [], []
-    for r, (text, _) in enumerate(TEXTS):
-        c, v = tfidf(ngrams(features(text)), head.vocab, head.idf)
-        rows += [r] * len(c)
-        cols += c.tolist()
-        vals += v.tolist()
-    x = csr_matrix((vals, (rows, cols)), shape=(len(TEXTS), len(head.vocab)))
+    assert head.screen is None  # no benign texts, no screen
+    x = _design(head, TEXTS)
     clf = LogisticRegression(C=4.0, max_iter=3000).fit(x, [lb for _, lb in TEXTS])
     want = clf.predict_proba(x)
     for r, (text, _) in enumerate(TEXTS):
         got = head.predict(features(text))
         assert np.allclose([got[lb] for lb in clf.classes_], want[r], atol=1e-4)
+
+
+def test_screen_is_fitted_on_all_texts_and_matches_scikit_learn() -> None:
+    from sklearn.linear_model import LogisticRegression
+
+    pairs = TEXTS + BENIGN_TEXTS
+    head = _fit(pairs)
+    assert head.screen is not None and "benign" in head.screen.labels
+    assert "benign" not in head.labels  # the type regression never offers benign as a type
+    x = _design(head, pairs)
+    clf = LogisticRegression(C=SCREEN_C, max_iter=3000).fit(x, [lb for _, lb in pairs])
+    want = clf.predict_proba(x)[:, list(clf.classes_).index("benign")]
+    for r, (text, _) in enumerate(pairs):
+        reading = head.read(features(text))
+        assert reading.p_fraud is not None and abs((1.0 - reading.p_fraud) - want[r]) < 1e-4
+        assert abs(sum(reading.types.values()) - 1.0) < 1e-5
+    scam = head.read(features("先交保证金才能放款")).p_fraud
+    benign = head.read(features("请凭取件码到驿站取件")).p_fraud
+    assert scam is not None and benign is not None and scam > 0.5 > benign
 
 
 def test_two_types_use_the_same_softmax_form() -> None:
@@ -75,13 +107,21 @@ def test_unknown_text_falls_back_to_the_prior() -> None:
 
 
 def test_save_load_roundtrip_and_inconsistent_files(tmp_path: Path) -> None:
-    head = _fit()
+    head = _fit(TEXTS + BENIGN_TEXTS)
     head.save(tmp_path)
     again = TypeHead.load(tmp_path)
-    assert again is not None and again.labels == head.labels
+    assert again is not None and again.labels == head.labels and again.screen is not None
     text = features("老同学急用钱先转账")
-    assert again.predict(text) == head.predict(text)
-    np.savez(tmp_path / "typehead.npz", idf=head.idf[:-1], weights=head.weights, intercept=head.intercept)
+    assert again.read(text) == head.read(text)
+    assert head.screen is not None
+    np.savez(tmp_path / "typehead.npz", idf=head.idf[:-1], weights=head.types.weights,
+             intercept=head.types.intercept, screen_weights=head.screen.weights,
+             screen_intercept=head.screen.intercept)
+    with pytest.raises(ValueError):
+        TypeHead.load(tmp_path)
+    np.savez(tmp_path / "typehead.npz", idf=head.idf, weights=head.types.weights,
+             intercept=head.types.intercept, screen_weights=head.screen.weights[:, :-1],
+             screen_intercept=head.screen.intercept)
     with pytest.raises(ValueError):
         TypeHead.load(tmp_path)
     assert TypeHead.load(tmp_path / "elsewhere") is None
