@@ -45,6 +45,7 @@ class Signal:
     why: str
     whole_word: bool = False
     negatable: bool = False
+    type_only: bool = False  # votes for its owner's type without adding to the risk
 
 
 SHORT_CJK = 2  # keywords this short must line up with jieba's word boundaries: 验资 is not in 体验资格
@@ -114,7 +115,7 @@ class RuleSet:
                                 py_forms.setdefault(key, (nf, []))[1].append(idx)
             for p in sig.phrases:
                 idx = self._add(Signal(f"{owner}.{p.id}", owner, "phrase", p.weight, p.why,
-                                       negatable=p.negatable and p.weight > 0))
+                                       negatable=p.negatable and p.weight > 0, type_only=p.type_only))
                 self._phrase_rx[idx] = _compile(p.pattern, self._parsed(p.pattern))
                 self._add_regex(p.pattern, idx, -1, lit_forms)
             for s in sig.sequences:

@@ -107,6 +107,7 @@ def score(
     turns: int = 0,
 ) -> Score:
     type_rule: dict[str, float] = defaultdict(float)
+    type_hint: dict[str, float] = defaultdict(float)
     situation = 0.0
     propaganda = 0.0
     legit = 0.0
@@ -125,6 +126,9 @@ def score(
         elif s.owner == "legit":
             legit += h.weight
             ev = Evidence(s.rule_id, "context", ev.matched, -ev.weight, s.why, h.start, h.end)
+        elif s.type_only:
+            type_hint[s.owner] += h.weight
+            ev = Evidence(s.rule_id, "type_hint", ev.matched, 0.0, s.why, h.start, h.end)
         else:
             type_rule[s.owner] += h.weight
         evidence.append(ev)
@@ -141,6 +145,8 @@ def score(
 
     model_bonus = 0.0
     combined: dict[str, float] = dict(type_rule)
+    for t, w in type_hint.items():
+        combined[t] = combined.get(t, 0.0) + w
     if prediction is not None:
         lean = 2.0 * prediction.p_fraud - 1.0
         model_bonus = lean * (generic.model_weight if lean > 0 else generic.model_weight_negative)

@@ -40,6 +40,9 @@ class Phrase(_Strict):
     pattern: str = Field(min_length=1, max_length=MAX_PATTERN_LEN)
     weight: float = Field(ge=-10, le=10)
     negatable: bool = True
+    # Only helps choose the type, never raises the risk: who the caller claims to be tells which scam it is,
+    # but police and agencies also introduce themselves in genuine calls and warnings.
+    type_only: bool = False
     why: str = ""
 
 

@@ -61,3 +61,26 @@ def test_homophones_are_matched_for_long_terms_only(rules_engine: Engine) -> Non
 def test_levels_and_risk_are_consistent() -> None:
     for e in (0, 2, 2.5, 3.9, 4, 5.9, 6, 12):
         assert (risk_of(e) >= 0.5) == (level_of(e) in ("medium", "high"))
+
+
+def test_type_only_phrase_chooses_the_type_without_raising_the_risk(  # type: ignore[no-untyped-def]
+        rules_engine: Engine, engine: Engine, kb_copy) -> None:
+    """`impersonate_officials.claims_official` is type_only: the claimed office tells which scam it is, but a
+    genuine police call introduces itself the same way, so it must not add risk."""
+    from classifiers.engine import build_engine
+
+    path = kb_copy / "patterns" / "impersonate_officials.yaml"
+    text = path.read_text(encoding="utf-8")
+    start = text.index("    - id: claims_official")
+    end = text.index("    - id: ", start + 10)
+    path.write_text(text[:start] + text[end:], encoding="utf-8")
+    without = build_engine(kb_copy, None)
+    for msg in ["您好，我是市疾控中心的工作人员，您的快递包裹检测出问题，请下载会议软件配合登记",
+                "您好，我是城关派出所的民警，您刚才是不是接到自称客服的电话？千万不要转账，有疑问打110。"]:
+        a, b = rules_engine.check(msg), without.check(msg)
+        assert a.risk == b.risk and a.level == b.level
+        hint = [e for e in a.evidence if e.rule_id == "impersonate_officials.claims_official"]
+        assert hint and hint[0].weight == 0.0 and hint[0].kind == "type_hint"
+        assert dict(a.types).get("impersonate_officials", 0) > dict(b.types).get("impersonate_officials", 0)
+    police = engine.check("您好，我是城关派出所的民警，您刚才是不是接到自称客服的电话？千万不要转账，有疑问打110。")
+    assert police.level in ("none", "low")
