@@ -35,20 +35,19 @@ WEIGHTS_FILE = "typehead.npz"
 def ngrams(chars: Sequence[str]) -> Counter[str]:
     """Character 1..MAX_N-grams of a text given as its model characters (see `model.features`)."""
     s = "".join(chars)
-    out: Counter[str] = Counter()
-    for n in range(1, MAX_N + 1):
-        out.update(s[i : i + n] for i in range(len(s) - n + 1))
-    return out
+    return Counter([s[i : i + n] for n in range(1, MAX_N + 1) for i in range(len(s) - n + 1)])
 
 
 def tfidf(counts: Counter[str], vocab: dict[str, int], idf: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Columns and L2-normalised weights (sublinear tf × idf) of the known n-grams; sklearn's TfidfVectorizer
     with `sublinear_tf=True` computes the same."""
-    pairs = [(i, c) for g, c in counts.items() if (i := vocab.get(g)) is not None]
-    if not pairs:
+    get = vocab.get
+    found = [(i, c) for g, c in counts.items() if (i := get(g)) is not None]
+    if not found:
         return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32)
-    cols = np.fromiter((i for i, _ in pairs), dtype=np.int64, count=len(pairs))
-    vals = np.fromiter((1.0 + math.log(c) for _, c in pairs), dtype=np.float32, count=len(pairs)) * idf[cols]
+    cols = np.array([i for i, _ in found], dtype=np.int64)
+    tf = (1.0 + np.log(np.array([c for _, c in found], dtype=np.float64))).astype(np.float32)
+    vals = tf * idf[cols]
     return cols, vals / np.linalg.norm(vals)
 
 
