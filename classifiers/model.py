@@ -19,10 +19,10 @@ from typing import Any
 
 from classifiers.typehead import TypeHead
 from classifiers.typehead import fit as fit_type_head
+from knowledge_base.examples import BENIGN
 
 log = logging.getLogger(__name__)
 
-BENIGN = "benign"
 FRAUD = "fraud"  # the binary head's positive label (not a type id)
 BINARY_PIPE = "textcat_fraud"
 MIX_BINARY = 0.5
