@@ -24,6 +24,17 @@ def test_propaganda_is_recognised_and_not_flagged(rules_engine: Engine) -> None:
     assert v.is_propaganda and not v.is_fraud
 
 
+def test_instructions_that_mention_a_prompt_are_not_a_warning(rules_engine: Engine) -> None:
+    """"按照平台提示操作" is a scammer's instruction, "我会提醒你" is the caller speaking: neither is an official
+    warning, so neither may discount the message as propaganda."""
+    for msg in ["我是贷款平台客服，请下载官方APP，按照提示完成注册，再联系我领取额度",
+                "你好，这是平台的操作通知，我会提醒你每一步怎么转"]:
+        v = rules_engine.check(msg)
+        assert not any(e.rule_id == "propaganda.official_warns" for e in v.evidence), msg
+    warning = rules_engine.check("银行提醒：任何自称客服要求您转账的都是诈骗，请勿轻信。")
+    assert any(e.rule_id == "propaganda.official_warns" for e in warning.evidence)
+
+
 def test_scam_dressed_as_a_warning_with_its_own_number_is_still_flagged(rules_engine: Engine) -> None:
     v = rules_engine.check("【公安提示】您的手机号涉嫌诈骗，名下银行卡将被冻结，请速联系我局办案民警：010-66667777")
     assert not v.is_propaganda
