@@ -41,6 +41,13 @@ def test_scam_dressed_as_a_warning_with_its_own_number_is_still_flagged(rules_en
     assert v.is_fraud
 
 
+def test_a_fight_or_damage_that_needs_money_is_an_emergency_story(rules_engine: Engine) -> None:
+    for msg in ["外婆，我和同学吃饭时跟隔壁桌打起来了，对方说要私了，让我赔五千块",
+                "舅舅，我骑电动车把人家的车撞坏了，人家不让走，我这边没这么多钱"]:
+        v = rules_engine.check(msg)
+        assert any(e.rule_id == "impersonate_acquaintance.emergency_money" for e in v.evidence), msg
+
+
 def test_determinism(engine: Engine) -> None:
     text = "宝妈在家兼职，点赞一单返5元，先垫付后返本金"
     a, b = engine.check(text), engine.check(text)
