@@ -48,6 +48,15 @@ def test_a_fight_or_damage_that_needs_money_is_an_emergency_story(rules_engine: 
         assert any(e.rule_id == "impersonate_acquaintance.emergency_money" for e in v.evidence), msg
 
 
+def test_money_to_a_third_persons_card_is_a_red_flag(rules_engine: Engine) -> None:
+    v = rules_engine.check("妈，我手机被人偷了，借同学手机发的，你先汇3000块到我室友小王的卡上，急用")
+    fired = {e.rule_id for e in v.evidence}
+    assert {"generic.third_party_account", "generic.changed_contact"} <= fired
+    assert v.is_fraud
+    salary = rules_engine.check("这个月的工资已经打到你的卡上了，记得查收")
+    assert "generic.third_party_account" not in {e.rule_id for e in salary.evidence}
+
+
 def test_determinism(engine: Engine) -> None:
     text = "宝妈在家兼职，点赞一单返5元，先垫付后返本金"
     a, b = engine.check(text), engine.check(text)
