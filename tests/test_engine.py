@@ -31,6 +31,10 @@ def test_instructions_that_mention_a_prompt_are_not_a_warning(rules_engine: Engi
                 "你好，这是平台的操作通知，我会提醒你每一步怎么转"]:
         v = rules_engine.check(msg)
         assert not any(e.rule_id == "propaganda.official_warns" for e in v.evidence), msg
+    accused = rules_engine.check("我是市公安局民警，你名下账户涉嫌洗钱，反诈中心已对你的资金进行止付，请配合核查")
+    assert not accused.is_propaganda and accused.is_fraud
+    news = rules_engine.check("近日，区反诈中心及时止付一起冒充客服诈骗案，为市民挽回损失五万元。")
+    assert news.is_propaganda
     warning = rules_engine.check("银行提醒：任何自称客服要求您转账的都是诈骗，请勿轻信。")
     assert any(e.rule_id == "propaganda.official_warns" for e in warning.evidence)
 
