@@ -61,6 +61,27 @@ def test_money_to_a_third_persons_card_is_a_red_flag(rules_engine: Engine) -> No
     assert "generic.third_party_account" not in {e.rule_id for e in salary.evidence}
 
 
+def test_orders_in_the_name_of_a_school_or_the_army_follow_the_documented_border(engine: Engine) -> None:
+    """knowledge_base/README.md: a school or company placing an order and asking you to pay its supplier first
+    is impersonate_acquaintance; the same in the name of the army stays other_fraud (冒充军警购物)."""
+    ask = "要在你店里订购三百份午餐，另外需要你先帮忙从我们指定的供应商那里进一批饮料，货款一起结算"
+    school = engine.check("老板你好，我是实验中学的王主任，学校" + ask)
+    army = engine.check("你好，我是武警部队后勤的，部队" + ask)
+    assert school.is_fraud and school.fraud_type == "impersonate_acquaintance"
+    assert army.is_fraud and army.fraud_type == "other_fraud"
+    hint = [e for e in school.evidence if e.rule_id == "impersonate_acquaintance.institution_order"]
+    assert hint and hint[0].kind == "type_hint" and hint[0].weight == 0.0
+    assert not any(e.rule_id == "impersonate_acquaintance.institution_order" for e in army.evidence)
+
+
+def test_a_genuine_order_paid_through_the_company_account_is_not_flagged(engine: Engine) -> None:
+    real = engine.check("您好，我是实验中学的王主任，学校运动会想在贵店订购三百份盒饭，周五中午送到，价格合适的话我们走对公转账。")
+    assert not real.is_fraud
+    assert any(e.rule_id == "legit.company_account" for e in real.evidence)
+    scam = engine.check("我是你们王总，这笔货款不走公账了，直接转到我给你的个人卡上，马上办")
+    assert scam.is_fraud and not any(e.rule_id == "legit.company_account" for e in scam.evidence)
+
+
 def test_determinism(engine: Engine) -> None:
     text = "宝妈在家兼职，点赞一单返5元，先垫付后返本金"
     a, b = engine.check(text), engine.check(text)
