@@ -82,6 +82,18 @@ def test_a_genuine_order_paid_through_the_company_account_is_not_flagged(engine:
     assert scam.is_fraud and not any(e.rule_id == "legit.company_account" for e in scam.evidence)
 
 
+def test_a_threat_to_a_relative_is_extortion_not_a_relative_asking_for_help(engine: Engine) -> None:
+    """The border in knowledge_base/README.md: coercion is other_fraud even from a "friend of the family";
+    the same friend only asking for help is impersonate_acquaintance."""
+    threat = engine.check("阿姨您好，我是您儿子的朋友小刘，他被几个陌生人带走了，他们说今天不转三万块就对他不利，千万别报警")
+    plea = engine.check("阿姨您好，我是您儿子的朋友小刘，他打球摔伤住院了，手术费还差三万块，您先转给我，我帮您交上")
+    assert threat.is_fraud and threat.fraud_type == "other_fraud"
+    assert plea.is_fraud and plea.fraud_type == "impersonate_acquaintance"
+    hint = [e for e in threat.evidence if e.rule_id == "other_fraud.coercion_type"]
+    assert hint and hint[0].kind == "type_hint" and hint[0].weight == 0.0
+    assert not any(e.rule_id == "other_fraud.coercion_type" for e in plea.evidence)
+
+
 def test_determinism(engine: Engine) -> None:
     text = "宝妈在家兼职，点赞一单返5元，先垫付后返本金"
     a, b = engine.check(text), engine.check(text)
