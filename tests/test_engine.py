@@ -94,6 +94,13 @@ def test_a_threat_to_a_relative_is_extortion_not_a_relative_asking_for_help(engi
     assert not any(e.rule_id == "other_fraud.coercion_type" for e in plea.evidence)
 
 
+def test_returns_for_recruiting_are_a_pyramid_scheme_even_on_a_platform(engine: Engine) -> None:
+    v = engine.check("这个数字资产平台稳赚不赔，充值五千起步，每发展一个下线拿直推奖，伞下满三十人还有团队奖，快拉亲戚进来")
+    assert v.is_fraud and v.fraud_type == "other_fraud"
+    hint = [e for e in v.evidence if e.rule_id == "other_fraud.recruiting_type"]
+    assert hint and hint[0].kind == "type_hint" and hint[0].weight == 0.0
+
+
 def test_determinism(engine: Engine) -> None:
     text = "宝妈在家兼职，点赞一单返5元，先垫付后返本金"
     a, b = engine.check(text), engine.check(text)
