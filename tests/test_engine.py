@@ -101,6 +101,15 @@ def test_returns_for_recruiting_are_a_pyramid_scheme_even_on_a_platform(engine: 
     assert hint and hint[0].kind == "type_hint" and hint[0].weight == 0.0
 
 
+def test_a_betting_site_is_other_fraud_unless_a_lover_brought_you_there(engine: Engine) -> None:
+    bet = engine.check("群里的带单老师说这个百家乐平台有规律，跟着他押大小稳赚，我已经充了两万，现在提现要先交保证金")
+    assert bet.is_fraud and bet.fraud_type == "other_fraud"
+    assert any(e.rule_id == "other_fraud.betting_type" and e.weight == 0.0 for e in bet.evidence)
+    lover = engine.check("网上认识的男朋友说他舅舅在博彩平台后台，知道漏洞，带我一起下注稳赚，说为了我们的将来，"
+                         "现在我充了五万提不出来")
+    assert lover.is_fraud and lover.fraud_type == "romance_scam"
+
+
 def test_determinism(engine: Engine) -> None:
     text = "宝妈在家兼职，点赞一单返5元，先垫付后返本金"
     a, b = engine.check(text), engine.check(text)
