@@ -110,6 +110,12 @@ def test_a_betting_site_is_other_fraud_unless_a_lover_brought_you_there(engine: 
     assert lover.is_fraud and lover.fraud_type == "romance_scam"
 
 
+def test_a_message_opening_as_your_child_is_typed_by_the_claimed_identity(engine: Engine) -> None:
+    v = engine.check("爸，我报了个考研辅导班，老师说交八千包过，一周内不满意退一半，我把老师微信发你，你直接转给他吧")
+    assert any(e.rule_id == "impersonate_acquaintance.opens_as_family" and e.kind == "type_hint" for e in v.evidence)
+    assert v.is_fraud and v.fraud_type == "impersonate_acquaintance"
+
+
 def test_determinism(engine: Engine) -> None:
     text = "宝妈在家兼职，点赞一单返5元，先垫付后返本金"
     a, b = engine.check(text), engine.check(text)
