@@ -116,6 +116,12 @@ def test_a_message_opening_as_your_child_is_typed_by_the_claimed_identity(engine
     assert v.is_fraud and v.fraud_type == "impersonate_acquaintance"
 
 
+def test_a_shop_service_asking_you_to_brush_orders_is_typed_as_brushing(engine: Engine) -> None:
+    v = engine.check("您好，我是淘宝店铺的客服，店里要冲销量，请您帮忙刷单，先垫付三笔，完成后马上返本金和佣金")
+    assert v.is_fraud and v.fraud_type == "order_brushing"
+    assert any(e.rule_id == "order_brushing.names_brushing" and e.kind == "type_hint" for e in v.evidence)
+
+
 def test_determinism(engine: Engine) -> None:
     text = "宝妈在家兼职，点赞一单返5元，先垫付后返本金"
     a, b = engine.check(text), engine.check(text)
