@@ -122,6 +122,15 @@ def test_a_shop_service_asking_you_to_brush_orders_is_typed_as_brushing(engine: 
     assert any(e.rule_id == "order_brushing.names_brushing" and e.kind == "type_hint" for e in v.evidence)
 
 
+def test_a_claimed_relative_decides_the_type_over_the_airline_story(engine: Engine) -> None:
+    v = engine.check("我是你堂姐，我在国外回不去了，航空公司客服说改签要先交三千，你帮我转给客服，回国就还你")
+    assert any(e.rule_id == "impersonate_acquaintance.speaks_as_someone_you_know" and e.kind == "type_hint"
+               for e in v.evidence)
+    assert v.is_fraud and v.fraud_type == "impersonate_acquaintance"
+    mentor = engine.check("我是你们群里的带单老师，跟着我投这个平台稳赚")
+    assert not any(e.rule_id == "impersonate_acquaintance.speaks_as_someone_you_know" for e in mentor.evidence)
+
+
 def test_determinism(engine: Engine) -> None:
     text = "宝妈在家兼职，点赞一单返5元，先垫付后返本金"
     a, b = engine.check(text), engine.check(text)
