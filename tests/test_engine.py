@@ -75,7 +75,8 @@ def test_orders_in_the_name_of_a_school_or_the_army_follow_the_documented_border
 
 
 def test_a_genuine_order_paid_through_the_company_account_is_not_flagged(engine: Engine) -> None:
-    real = engine.check("您好，我是实验中学的王主任，学校运动会想在贵店订购三百份盒饭，周五中午送到，价格合适的话我们走对公转账。")
+    real = engine.check("您好，我是实验中学的王主任，学校运动会想在贵店订购三百份盒饭，周五中午送到，"
+                        "价格合适的话我们走对公转账。")
     assert not real.is_fraud
     assert any(e.rule_id == "legit.company_account" for e in real.evidence)
     scam = engine.check("我是你们王总，这笔货款不走公账了，直接转到我给你的个人卡上，马上办")
@@ -85,7 +86,8 @@ def test_a_genuine_order_paid_through_the_company_account_is_not_flagged(engine:
 def test_a_threat_to_a_relative_is_extortion_not_a_relative_asking_for_help(engine: Engine) -> None:
     """The border in knowledge_base/README.md: coercion is other_fraud even from a "friend of the family";
     the same friend only asking for help is impersonate_acquaintance."""
-    threat = engine.check("阿姨您好，我是您儿子的朋友小刘，他被几个陌生人带走了，他们说今天不转三万块就对他不利，千万别报警")
+    threat = engine.check("阿姨您好，我是您儿子的朋友小刘，他被几个陌生人带走了，"
+                          "他们说今天不转三万块就对他不利，千万别报警")
     plea = engine.check("阿姨您好，我是您儿子的朋友小刘，他打球摔伤住院了，手术费还差三万块，您先转给我，我帮您交上")
     assert threat.is_fraud and threat.fraud_type == "other_fraud"
     assert plea.is_fraud and plea.fraud_type == "impersonate_acquaintance"
@@ -95,7 +97,8 @@ def test_a_threat_to_a_relative_is_extortion_not_a_relative_asking_for_help(engi
 
 
 def test_returns_for_recruiting_are_a_pyramid_scheme_even_on_a_platform(engine: Engine) -> None:
-    v = engine.check("这个数字资产平台稳赚不赔，充值五千起步，每发展一个下线拿直推奖，伞下满三十人还有团队奖，快拉亲戚进来")
+    v = engine.check("这个数字资产平台稳赚不赔，充值五千起步，每发展一个下线拿直推奖，"
+                     "伞下满三十人还有团队奖，快拉亲戚进来")
     assert v.is_fraud and v.fraud_type == "other_fraud"
     hint = [e for e in v.evidence if e.rule_id == "other_fraud.recruiting_type"]
     assert hint and hint[0].kind == "type_hint" and hint[0].weight == 0.0
