@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import pytest
+
 from classifiers.engine import Engine
 from classifiers.normalize import MAX_CHARS
 from classifiers.scorer import level_of, risk_of
@@ -61,17 +63,44 @@ def test_money_to_a_third_persons_card_is_a_red_flag(rules_engine: Engine) -> No
     assert "generic.third_party_account" not in {e.rule_id for e in salary.evidence}
 
 
-def test_orders_in_the_name_of_a_school_or_the_army_follow_the_documented_border(engine: Engine) -> None:
-    """knowledge_base/README.md: a school or company placing an order and asking you to pay its supplier first
-    is impersonate_acquaintance; the same in the name of the army stays other_fraud (冒充军警购物)."""
-    ask = "要在你店里订购三百份午餐，另外需要你先帮忙从我们指定的供应商那里进一批饮料，货款一起结算"
-    school = engine.check("老板你好，我是实验中学的王主任，学校" + ask)
-    army = engine.check("你好，我是武警部队后勤的，部队" + ask)
-    assert school.is_fraud and school.fraud_type == "impersonate_acquaintance"
-    assert army.is_fraud and army.fraud_type == "other_fraud"
-    hint = [e for e in school.evidence if e.rule_id == "impersonate_acquaintance.institution_order"]
-    assert hint and hint[0].kind == "type_hint" and hint[0].weight == 0.0
-    assert not any(e.rule_id == "impersonate_acquaintance.institution_order" for e in army.evidence)
+_ORDER = "要在你店里订购三百份午餐，另外需要你先帮忙从我们指定的供应商那里进一批饮料，货款一起结算"
+
+# The borders in knowledge_base/README.md, carried into the rules by type-only phrases: (message, the type it
+# must get, the hint that must decide it, and for the counterpart message the hint that must stay silent).
+BORDERS = [
+    ("老板你好，我是实验中学的王主任，学校" + _ORDER, "impersonate_acquaintance",
+     "impersonate_acquaintance.institution_order"),
+    ("你好，我是武警部队后勤的，部队" + _ORDER, "other_fraud", "-impersonate_acquaintance.institution_order"),
+    ("阿姨您好，我是您儿子的朋友小刘，他被几个陌生人带走了，他们说今天不转三万块就对他不利，千万别报警",
+     "other_fraud", "other_fraud.coercion_type"),
+    ("阿姨您好，我是您儿子的朋友小刘，他打球摔伤住院了，手术费还差三万块，您先转给我，我帮您交上",
+     "impersonate_acquaintance", "-other_fraud.coercion_type"),
+    ("这个数字资产平台稳赚不赔，充值五千起步，每发展一个下线拿直推奖，伞下满三十人还有团队奖，快拉亲戚进来",
+     "other_fraud", "other_fraud.recruiting_type"),
+    ("群里的带单老师说这个百家乐平台有规律，跟着他押大小稳赚，我已经充了两万，现在提现要先交保证金",
+     "other_fraud", "other_fraud.betting_type"),
+    ("网上认识的男朋友说他舅舅在博彩平台后台，知道漏洞，带我一起下注稳赚，说为了我们的将来，现在我充了五万提不出来",
+     "romance_scam", "other_fraud.betting_type"),  # the hint fires, the romance evidence outweighs it
+    ("爸，我报了个考研辅导班，老师说交八千包过，一周内不满意退一半，我把老师微信发你，你直接转给他吧",
+     "impersonate_acquaintance", "impersonate_acquaintance.opens_as_family"),
+    ("您好，我是淘宝店铺的客服，店里要冲销量，请您帮忙刷单，先垫付三笔，完成后马上返本金和佣金",
+     "order_brushing", "order_brushing.names_brushing"),
+    ("我是你堂姐，我在国外回不去了，航空公司客服说改签要先交三千，你帮我转给客服，回国就还你",
+     "impersonate_acquaintance", "impersonate_acquaintance.speaks_as_someone_you_know"),
+    ("我是你们群里的带单老师，跟着我投这个平台稳赚，先充值五千，提现时再交手续费",
+     "fake_investment", "-impersonate_acquaintance.speaks_as_someone_you_know"),
+]
+
+
+@pytest.mark.parametrize(("text", "want", "hint"), BORDERS, ids=[f"{w}{h}" for _, w, h in BORDERS])
+def test_type_borders(engine: Engine, text: str, want: str, hint: str) -> None:
+    v = engine.check(text)
+    assert v.is_fraud and v.fraud_type == want
+    fired = [e for e in v.evidence if e.rule_id == hint.lstrip("-")]
+    if hint.startswith("-"):
+        assert not fired
+    else:
+        assert fired and fired[0].kind == "type_hint" and fired[0].weight == 0.0
 
 
 def test_a_genuine_order_paid_through_the_company_account_is_not_flagged(engine: Engine) -> None:
@@ -81,57 +110,6 @@ def test_a_genuine_order_paid_through_the_company_account_is_not_flagged(engine:
     assert any(e.rule_id == "legit.company_account" for e in real.evidence)
     scam = engine.check("我是你们王总，这笔货款不走公账了，直接转到我给你的个人卡上，马上办")
     assert scam.is_fraud and not any(e.rule_id == "legit.company_account" for e in scam.evidence)
-
-
-def test_a_threat_to_a_relative_is_extortion_not_a_relative_asking_for_help(engine: Engine) -> None:
-    """The border in knowledge_base/README.md: coercion is other_fraud even from a "friend of the family";
-    the same friend only asking for help is impersonate_acquaintance."""
-    threat = engine.check("阿姨您好，我是您儿子的朋友小刘，他被几个陌生人带走了，"
-                          "他们说今天不转三万块就对他不利，千万别报警")
-    plea = engine.check("阿姨您好，我是您儿子的朋友小刘，他打球摔伤住院了，手术费还差三万块，您先转给我，我帮您交上")
-    assert threat.is_fraud and threat.fraud_type == "other_fraud"
-    assert plea.is_fraud and plea.fraud_type == "impersonate_acquaintance"
-    hint = [e for e in threat.evidence if e.rule_id == "other_fraud.coercion_type"]
-    assert hint and hint[0].kind == "type_hint" and hint[0].weight == 0.0
-    assert not any(e.rule_id == "other_fraud.coercion_type" for e in plea.evidence)
-
-
-def test_returns_for_recruiting_are_a_pyramid_scheme_even_on_a_platform(engine: Engine) -> None:
-    v = engine.check("这个数字资产平台稳赚不赔，充值五千起步，每发展一个下线拿直推奖，"
-                     "伞下满三十人还有团队奖，快拉亲戚进来")
-    assert v.is_fraud and v.fraud_type == "other_fraud"
-    hint = [e for e in v.evidence if e.rule_id == "other_fraud.recruiting_type"]
-    assert hint and hint[0].kind == "type_hint" and hint[0].weight == 0.0
-
-
-def test_a_betting_site_is_other_fraud_unless_a_lover_brought_you_there(engine: Engine) -> None:
-    bet = engine.check("群里的带单老师说这个百家乐平台有规律，跟着他押大小稳赚，我已经充了两万，现在提现要先交保证金")
-    assert bet.is_fraud and bet.fraud_type == "other_fraud"
-    assert any(e.rule_id == "other_fraud.betting_type" and e.weight == 0.0 for e in bet.evidence)
-    lover = engine.check("网上认识的男朋友说他舅舅在博彩平台后台，知道漏洞，带我一起下注稳赚，说为了我们的将来，"
-                         "现在我充了五万提不出来")
-    assert lover.is_fraud and lover.fraud_type == "romance_scam"
-
-
-def test_a_message_opening_as_your_child_is_typed_by_the_claimed_identity(engine: Engine) -> None:
-    v = engine.check("爸，我报了个考研辅导班，老师说交八千包过，一周内不满意退一半，我把老师微信发你，你直接转给他吧")
-    assert any(e.rule_id == "impersonate_acquaintance.opens_as_family" and e.kind == "type_hint" for e in v.evidence)
-    assert v.is_fraud and v.fraud_type == "impersonate_acquaintance"
-
-
-def test_a_shop_service_asking_you_to_brush_orders_is_typed_as_brushing(engine: Engine) -> None:
-    v = engine.check("您好，我是淘宝店铺的客服，店里要冲销量，请您帮忙刷单，先垫付三笔，完成后马上返本金和佣金")
-    assert v.is_fraud and v.fraud_type == "order_brushing"
-    assert any(e.rule_id == "order_brushing.names_brushing" and e.kind == "type_hint" for e in v.evidence)
-
-
-def test_a_claimed_relative_decides_the_type_over_the_airline_story(engine: Engine) -> None:
-    v = engine.check("我是你堂姐，我在国外回不去了，航空公司客服说改签要先交三千，你帮我转给客服，回国就还你")
-    assert any(e.rule_id == "impersonate_acquaintance.speaks_as_someone_you_know" and e.kind == "type_hint"
-               for e in v.evidence)
-    assert v.is_fraud and v.fraud_type == "impersonate_acquaintance"
-    mentor = engine.check("我是你们群里的带单老师，跟着我投这个平台稳赚")
-    assert not any(e.rule_id == "impersonate_acquaintance.speaks_as_someone_you_know" for e in mentor.evidence)
 
 
 def test_determinism(engine: Engine) -> None:
