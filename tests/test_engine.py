@@ -103,6 +103,13 @@ def test_type_borders(engine: Engine, text: str, want: str, hint: str) -> None:
         assert fired and fired[0].kind == "type_hint" and fired[0].weight == 0.0
 
 
+def test_a_link_to_a_childs_report_is_flagged_unless_it_is_the_schools_own_site(engine: Engine) -> None:
+    scam = engine.check("王家长您好，这是孩子本学期的成绩报告单，请点击链接查看 http://t.cn/A6x9kQ")
+    assert scam.is_fraud and any(e.rule_id == "impersonate_acquaintance.school_report_link" for e in scam.evidence)
+    school = engine.check("【实验中学】家长您好，孩子本学期的体检报告已上传，请登录 https://www.syzx.edu.cn 查看。")
+    assert not school.is_fraud
+
+
 def test_a_genuine_order_paid_through_the_company_account_is_not_flagged(engine: Engine) -> None:
     real = engine.check("您好，我是实验中学的王主任，学校运动会想在贵店订购三百份盒饭，周五中午送到，"
                         "价格合适的话我们走对公转账。")
