@@ -89,6 +89,13 @@ BORDERS = [
      "impersonate_acquaintance", "impersonate_acquaintance.speaks_as_someone_you_know"),
     ("我是你们群里的带单老师，跟着我投这个平台稳赚，先充值五千，提现时再交手续费",
      "fake_investment", "-impersonate_acquaintance.speaks_as_someone_you_know"),
+    ("我是你们的老师，今天带大家看盘，跟着我买这只股票稳赚，先充值到平台",
+     "fake_investment", "-impersonate_acquaintance.speaks_as_someone_you_know"),
+    # Words with an everyday meaning must not decide the type: 下线 (went offline), 卡单 (a stuck parcel).
+    ("你好，我是交易猫客服，卖家已经下线了，您的账户因操作异常被冻结，需要缴纳保证金才能解冻提现",
+     "game_trading", "-other_fraud.recruiting_type"),
+    ("您好，我是快递客服，您的包裹卡单了，需要您配合处理退款，请下载会议软件共享屏幕",
+     "fake_customer_service", "-order_brushing.names_brushing"),
 ]
 
 
