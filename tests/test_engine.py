@@ -96,6 +96,8 @@ BORDERS = [
      "game_trading", "-other_fraud.recruiting_type"),
     ("您好，我是快递客服，您的包裹卡单了，需要您配合处理退款，请下载会议软件共享屏幕",
      "fake_customer_service", "-order_brushing.names_brushing"),
+    ("您好，我是东方航空公司客服，您预订的航班因机械故障取消了，我们给您办理退票加300元补偿，请提供银行卡号",
+     "fake_customer_service", "-impersonate_acquaintance.institution_order"),
 ]
 
 
