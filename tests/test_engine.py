@@ -114,9 +114,12 @@ def test_type_borders(engine: Engine, text: str, want: str, hint: str) -> None:
 
 def test_a_link_to_a_childs_report_is_flagged_unless_it_is_the_schools_own_site(engine: Engine) -> None:
     scam = engine.check("王家长您好，这是孩子本学期的成绩报告单，请点击链接查看 http://t.cn/A6x9kQ")
-    assert scam.is_fraud and any(e.rule_id == "impersonate_acquaintance.school_report_link" for e in scam.evidence)
-    school = engine.check("【实验中学】家长您好，孩子本学期的体检报告已上传，请登录 https://www.syzx.edu.cn 查看。")
-    assert not school.is_fraud
+    assert scam.is_fraud and scam.fraud_type == "impersonate_acquaintance"
+    assert any(e.rule_id == "combo.school_report_link" for e in scam.evidence)
+    for real in ["【实验中学】家长您好，孩子本学期的体检报告已上传，请登录 https://www.syzx.edu.cn 查看。",
+                 "【智学网】家长您好，孩子的期末考试成绩已发布，请点击链接查看 https://www.zhixue.com/m/report"]:
+        v = engine.check(real)
+        assert not v.is_fraud and not any(e.rule_id == "combo.school_report_link" for e in v.evidence), real
 
 
 def test_a_genuine_order_paid_through_the_company_account_is_not_flagged(engine: Engine) -> None:
