@@ -66,50 +66,51 @@ def test_money_to_a_third_persons_card_is_a_red_flag(rules_engine: Engine) -> No
 _ORDER = "要在你店里订购三百份午餐，另外需要你先帮忙从我们指定的供应商那里进一批饮料，货款一起结算"
 
 # The borders in knowledge_base/README.md, carried into the rules by type-only phrases: (message, the type it
-# must get, the hint that must decide it, and for the counterpart message the hint that must stay silent).
+# must get, a type-only phrase, whether that phrase decides it (True) or must stay silent on this counterpart).
 BORDERS = [
     ("老板你好，我是实验中学的王主任，学校" + _ORDER, "impersonate_acquaintance",
-     "impersonate_acquaintance.institution_order"),
-    ("你好，我是武警部队后勤的，部队" + _ORDER, "other_fraud", "-impersonate_acquaintance.institution_order"),
+     "impersonate_acquaintance.institution_order", True),
+    ("你好，我是武警部队后勤的，部队" + _ORDER, "other_fraud", "impersonate_acquaintance.institution_order", False),
     ("阿姨您好，我是您儿子的朋友小刘，他被几个陌生人带走了，他们说今天不转三万块就对他不利，千万别报警",
-     "other_fraud", "other_fraud.coercion_type"),
+     "other_fraud", "other_fraud.coercion_type", True),
     ("阿姨您好，我是您儿子的朋友小刘，他打球摔伤住院了，手术费还差三万块，您先转给我，我帮您交上",
-     "impersonate_acquaintance", "-other_fraud.coercion_type"),
+     "impersonate_acquaintance", "other_fraud.coercion_type", False),
     ("这个数字资产平台稳赚不赔，充值五千起步，每发展一个下线拿直推奖，伞下满三十人还有团队奖，快拉亲戚进来",
-     "other_fraud", "other_fraud.recruiting_type"),
+     "other_fraud", "other_fraud.recruiting_type", True),
     ("群里的带单老师说这个百家乐平台有规律，跟着他押大小稳赚，我已经充了两万，现在提现要先交保证金",
-     "other_fraud", "other_fraud.betting_type"),
+     "other_fraud", "other_fraud.betting_type", True),
     ("网上认识的男朋友说他舅舅在博彩平台后台，知道漏洞，带我一起下注稳赚，说为了我们的将来，现在我充了五万提不出来",
-     "romance_scam", "other_fraud.betting_type"),  # the hint fires, the romance evidence outweighs it
+     "romance_scam", "other_fraud.betting_type", True),  # the hint fires, the romance evidence outweighs it
     ("爸，我报了个考研辅导班，老师说交八千包过，一周内不满意退一半，我把老师微信发你，你直接转给他吧",
-     "impersonate_acquaintance", "impersonate_acquaintance.opens_as_family"),
+     "impersonate_acquaintance", "impersonate_acquaintance.opens_as_family", True),
     ("您好，我是淘宝店铺的客服，店里要冲销量，请您帮忙刷单，先垫付三笔，完成后马上返本金和佣金",
-     "order_brushing", "order_brushing.names_brushing"),
+     "order_brushing", "order_brushing.names_brushing", True),
     ("我是你堂姐，我在国外回不去了，航空公司客服说改签要先交三千，你帮我转给客服，回国就还你",
-     "impersonate_acquaintance", "impersonate_acquaintance.speaks_as_someone_you_know"),
+     "impersonate_acquaintance", "impersonate_acquaintance.speaks_as_someone_you_know", True),
     ("我是你们群里的带单老师，跟着我投这个平台稳赚，先充值五千，提现时再交手续费",
-     "fake_investment", "-impersonate_acquaintance.speaks_as_someone_you_know"),
+     "fake_investment", "impersonate_acquaintance.speaks_as_someone_you_know", False),
     ("我是你们的老师，今天带大家看盘，跟着我买这只股票稳赚，先充值到平台",
-     "fake_investment", "-impersonate_acquaintance.speaks_as_someone_you_know"),
+     "fake_investment", "impersonate_acquaintance.speaks_as_someone_you_know", False),
     # Words with an everyday meaning must not decide the type: 下线 (went offline), 卡单 (a stuck parcel).
     ("你好，我是交易猫客服，卖家已经下线了，您的账户因操作异常被冻结，需要缴纳保证金才能解冻提现",
-     "game_trading", "-other_fraud.recruiting_type"),
+     "game_trading", "other_fraud.recruiting_type", False),
     ("您好，我是快递客服，您的包裹卡单了，需要您配合处理退款，请下载会议软件共享屏幕",
-     "fake_customer_service", "-order_brushing.names_brushing"),
+     "fake_customer_service", "order_brushing.names_brushing", False),
     ("您好，我是东方航空公司客服，您预订的航班因机械故障取消了，我们给您办理退票加300元补偿，请提供银行卡号",
-     "fake_customer_service", "-impersonate_acquaintance.institution_order"),
+     "fake_customer_service", "impersonate_acquaintance.institution_order", False),
 ]
 
 
-@pytest.mark.parametrize(("text", "want", "hint"), BORDERS, ids=[f"{w}{h}" for _, w, h in BORDERS])
-def test_type_borders(engine: Engine, text: str, want: str, hint: str) -> None:
+@pytest.mark.parametrize(("text", "want", "hint", "fires"), BORDERS,
+                         ids=[f"{w}{'' if f else '-not'}-{h}" for _, w, h, f in BORDERS])
+def test_type_borders(engine: Engine, text: str, want: str, hint: str, fires: bool) -> None:
     v = engine.check(text)
     assert v.is_fraud and v.fraud_type == want
-    fired = [e for e in v.evidence if e.rule_id == hint.lstrip("-")]
-    if hint.startswith("-"):
-        assert not fired
-    else:
+    fired = [e for e in v.evidence if e.rule_id == hint]
+    if fires:
         assert fired and fired[0].kind == "type_hint" and fired[0].weight == 0.0
+    else:
+        assert not fired
 
 
 def test_a_link_to_a_childs_report_is_flagged_unless_it_is_the_schools_own_site(engine: Engine) -> None:
