@@ -63,6 +63,14 @@ def test_money_to_a_third_persons_card_is_a_red_flag(rules_engine: Engine) -> No
     assert "generic.third_party_account" not in {e.rule_id for e in salary.evidence}
 
 
+def test_a_landlord_with_a_new_number_who_wants_rent_on_a_spouses_card_is_flagged(engine: Engine) -> None:
+    v = engine.check("我是房东，换了个号码你记一下，这个月的房租汇我爱人卡上，建行6217 0012 3456 7890，谢谢")
+    assert v.is_fraud and v.fraud_type == "impersonate_acquaintance"
+    assert "generic.third_party_account" in {e.rule_id for e in v.evidence}
+    call = engine.check("你打我老公微信问问他几点到家")
+    assert "generic.third_party_account" not in {e.rule_id for e in call.evidence}
+
+
 _ORDER = "要在你店里订购三百份午餐，另外需要你先帮忙从我们指定的供应商那里进一批饮料，货款一起结算"
 
 # The borders in knowledge_base/README.md, carried into the rules by type-only phrases: (message, the type it
@@ -74,6 +82,12 @@ BORDERS = [
     ("阿姨您好，我是您儿子的朋友小刘，他被几个陌生人带走了，他们说今天不转三万块就对他不利，千万别报警",
      "other_fraud", "other_fraud.coercion_type", True),
     ("阿姨您好，我是您儿子的朋友小刘，他打球摔伤住院了，手术费还差三万块，您先转给我，我帮您交上",
+     "impersonate_acquaintance", "other_fraud.coercion_type", False),
+    ("喂，是王先生吗？我是您儿子的同学，他放学路上被几个混混围住了，您马上转两万块过来，不然他们不会放人",
+     "other_fraud", "other_fraud.coercion_type", True),
+    ("叔叔，我是小杰的朋友，他现在在我们这儿，您赶紧打五万块钱，晚了我可不保证他的安全",
+     "other_fraud", "other_fraud.coercion_type", True),
+    ("叔叔，我和朋友喝酒跟人打架被派出所扣了，要交五千保证金才能放人，您先转给我，别告诉我爸",
      "impersonate_acquaintance", "other_fraud.coercion_type", False),
     ("这个数字资产平台稳赚不赔，充值五千起步，每发展一个下线拿直推奖，伞下满三十人还有团队奖，快拉亲戚进来",
      "other_fraud", "other_fraud.recruiting_type", True),
