@@ -200,3 +200,16 @@ def test_type_only_phrase_chooses_the_type_without_raising_the_risk(  # type: ig
         assert dict(a.types).get("impersonate_officials", 0) > dict(b.types).get("impersonate_officials", 0)
     police = engine.check("您好，我是城关派出所的民警，您刚才是不是接到自称客服的电话？千万不要转账，有疑问打110。")
     assert police.level in ("none", "low")
+
+
+def test_an_app_named_at_length_counts_as_a_download_request(engine: Engine) -> None:
+    tip = engine.check("我炒股收益很稳，你去下载一个名叫‘金鼎汇通’的手机APP，我每天在里面给你推荐股票。")
+    assert tip.is_fraud and tip.fraud_type == "fake_investment"
+    assert "generic.download_app" in {e.rule_id for e in tip.evidence}
+    for real in ["宝宝快打疫苗了，你下载一个叫小豆苗的app查一下接种记录", "请在应用商店下载一个叫做国家反诈中心的App，开启来电预警。"]:
+        assert not engine.check(real).is_fraud, real
+
+
+def test_a_tax_before_the_payout_is_a_fee_to_withdraw(rules_engine: Engine) -> None:
+    v = rules_engine.check("您在平台的理财项目已到期，需先缴纳百分之二十的税费，缴纳完成后即可回款到您的银行卡。")
+    assert "fake_investment.fee_to_withdraw" in {e.rule_id for e in v.evidence}
