@@ -206,7 +206,8 @@ def test_an_app_named_at_length_counts_as_a_download_request(engine: Engine) -> 
     tip = engine.check("我炒股收益很稳，你去下载一个名叫‘金鼎汇通’的手机APP，我每天在里面给你推荐股票。")
     assert tip.is_fraud and tip.fraud_type == "fake_investment"
     assert "generic.download_app" in {e.rule_id for e in tip.evidence}
-    for real in ["宝宝快打疫苗了，你下载一个叫小豆苗的app查一下接种记录", "请在应用商店下载一个叫做国家反诈中心的App，开启来电预警。"]:
+    for real in ["宝宝快打疫苗了，你下载一个叫小豆苗的app查一下接种记录",
+                 "请在应用商店下载一个叫做国家反诈中心的App，开启来电预警。"]:
         assert not engine.check(real).is_fraud, real
 
 
