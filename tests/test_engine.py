@@ -214,3 +214,11 @@ def test_an_app_named_at_length_counts_as_a_download_request(engine: Engine) -> 
 def test_a_tax_before_the_payout_is_a_fee_to_withdraw(rules_engine: Engine) -> None:
     v = rules_engine.check("您在平台的理财项目已到期，需先缴纳百分之二十的税费，缴纳完成后即可回款到您的银行卡。")
     assert "fake_investment.fee_to_withdraw" in {e.rule_id for e in v.evidence}
+
+
+def test_click_to_unlock_right_before_a_link_is_a_phishing_request(engine: Engine) -> None:
+    v = engine.check("【银行通知】您的账户被锁，请点击解锁：http://yhjs.cn/a8")
+    assert v.is_fraud and v.fraud_type == "phishing_link"
+    assert "phishing_link.link_to_verify" in {e.rule_id for e in v.evidence}
+    real = engine.check("【招商银行】您的信用卡已寄出，收到后请点击激活 https://cmbchina.com/act")
+    assert not real.is_fraud
