@@ -89,6 +89,9 @@ BORDERS = [
      "other_fraud", "other_fraud.coercion_type", True),
     ("叔叔，我和朋友喝酒跟人打架被派出所扣了，要交五千保证金才能放人，您先转给我，别告诉我爸",
      "impersonate_acquaintance", "other_fraud.coercion_type", False),
+    # 被绑定 is an account bound to something, not a kidnapping.
+    ("您好，我是快手平台客服，您的身份信息被绑定成了代理商，每月自动扣费八百，不解除会影响征信，请下载会议软件共享屏幕",
+     "fake_customer_service", "other_fraud.coercion_type", False),
     ("这个数字资产平台稳赚不赔，充值五千起步，每发展一个下线拿直推奖，伞下满三十人还有团队奖，快拉亲戚进来",
      "other_fraud", "other_fraud.recruiting_type", True),
     ("群里的带单老师说这个百家乐平台有规律，跟着他押大小稳赚，我已经充了两万，现在提现要先交保证金",
