@@ -47,3 +47,10 @@ def test_prefilter_never_hides_a_match(text: str) -> None:
         if m:
             for factor in required_factors(pattern):
                 assert any(lit in m.group(0) for lit in factor)
+
+
+def test_a_phrase_listing_many_wordings_still_gets_a_literal_prefilter() -> None:
+    # Eighty two-character wordings: above the product limit, still far cheaper than running on every message.
+    words = [a + b for a in "绑扣押劫挟控关抓" for b in "架走住持了下来起人他"]
+    pattern = "(" + "|".join(words) + ")"
+    assert required_factors(pattern) == [set(words)]
