@@ -94,6 +94,8 @@ BORDERS = [
      "fake_customer_service", "other_fraud.coercion_type", False),
     ("这个数字资产平台稳赚不赔，充值五千起步，每发展一个下线拿直推奖，伞下满三十人还有团队奖，快拉亲戚进来",
      "other_fraud", "other_fraud.recruiting_type", True),
+    ("这个元宇宙数字币项目是国家支持的，买币稳赚，每介绍一个下家进来，他投的钱你拿百分之十，介绍越多赚越多",
+     "other_fraud", "other_fraud.recruiting_type", True),
     ("群里的带单老师说这个百家乐平台有规律，跟着他押大小稳赚，我已经充了两万，现在提现要先交保证金",
      "other_fraud", "other_fraud.betting_type", True),
     ("网上认识的男朋友说他舅舅在博彩平台后台，知道漏洞，带我一起下注稳赚，说为了我们的将来，现在我充了五万提不出来",
