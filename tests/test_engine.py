@@ -227,3 +227,24 @@ def test_click_to_unlock_right_before_a_link_is_a_phishing_request(engine: Engin
     assert "phishing_link.link_to_verify" in {e.rule_id for e in v.evidence}
     real = engine.check("【招商银行】您的信用卡已寄出，收到后请点击激活 https://cmbchina.com/act")
     assert not real.is_fraud
+
+
+def test_a_real_service_saying_what_it_does_not_need_is_not_a_request(engine: Engine) -> None:
+    v = engine.check("您好，这里是京东客服，您反映的洗衣机外壳破损我们核实了，给您补偿300元，直接退回原支付账户，"
+                     "不需要您提供银行卡，也不需要您转账。")
+    assert not v.is_fraud
+    assert "generic.request_to_reader" not in {e.rule_id for e in v.evidence}
+
+
+def test_a_mortgage_paid_into_the_housing_escrow_account_is_not_a_safe_account_scam(engine: Engine) -> None:
+    real = engine.check("【工商银行】您申请的个人住房贷款已审批通过，贷款将于合同约定日期发放至售房方的资金监管账户，"
+                        "请留意后续通知。")
+    assert not real.is_fraud
+    scam = engine.check("我是市公安局的，你名下账户涉嫌洗钱，要把资金转到我们的资金监管账户进行核查，核查完退还。")
+    assert scam.is_fraud and scam.fraud_type == "impersonate_officials"
+
+
+def test_a_warning_that_quotes_a_plea_for_money_stays_a_warning(engine: Engine) -> None:
+    v = engine.check("【社区民警提醒】各位居民，近期有老人接到“外孙打架被扣急需用钱”的电话，请大家提醒家中老人，"
+                     "先给孩子本人打电话核实，不要轻易转账。")
+    assert not v.is_fraud and v.is_propaganda
