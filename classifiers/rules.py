@@ -33,6 +33,9 @@ PINYIN_FACTOR = 0.8
 # A hit right after one of these is a warning, not a request: 请勿转入个人账户, 不存在安全账户.
 NEGATION = re.compile(r"(勿|不要|千万别|不会|无需|不需要|不用|严禁|谨防|不得|不存在|从不|绝不|不可|警惕|防止|提防)")
 NEGATION_REACH = 6
+# A phrase or sequence that ends in the action it is about (…转, …转账, …下载) is negated when that action is:
+# 有人自称客服给您打电话，千万不要转账 is a warning. Bare 别 is left out (别急，转给我).
+TAIL_NEGATION = re.compile(r"(不要|千万别|不用|无需|不需要|切勿|请勿|不能|不必|别再)(再)?[^。！？\n]{1,2}$")
 MAX_SEQ_STARTS = 20  # bounds the work per sequence on long texts
 
 
@@ -243,6 +246,9 @@ class RuleSet:
             if idx not in fired:
                 s = self.signals[idx]
                 if s.negatable and NEGATION.search(text, max(0, a - NEGATION_REACH), a):
+                    return
+                if (s.negatable and kind in ("phrase", "sequence") and s.owner not in ("propaganda", "legit")
+                        and TAIL_NEGATION.search(text, max(a, b - 8), b)):
                     return
                 fired[idx] = Hit(s, kind, a, b, s.weight * factor)
 

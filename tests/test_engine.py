@@ -248,3 +248,15 @@ def test_a_warning_that_quotes_a_plea_for_money_stays_a_warning(engine: Engine) 
     v = engine.check("【社区民警提醒】各位居民，近期有老人接到“外孙打架被扣急需用钱”的电话，请大家提醒家中老人，"
                      "先给孩子本人打电话核实，不要轻易转账。")
     assert not v.is_fraud and v.is_propaganda
+
+
+def test_a_police_call_that_says_do_not_transfer_is_not_a_money_request(rules_engine: Engine) -> None:
+    # Rules only: the learned layer must not be what saves the police's own dissuasion call.
+    v = rules_engine.check("您好，我是城南派出所的民警，刚才是不是有人自称客服给您打电话？千万不要转账，"
+                           "也不要下载他说的软件，那是骗子。")
+    fired = {e.rule_id for e in v.evidence}
+    assert not v.is_fraud
+    assert "generic.authority_then_money" not in fired
+    scam = rules_engine.check("我是城南派出所的民警，你的银行卡涉嫌洗钱，马上把钱转到我们的安全账户，"
+                              "千万不要告诉家人。")
+    assert scam.is_fraud and scam.level == "high"
