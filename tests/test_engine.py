@@ -260,3 +260,15 @@ def test_a_police_call_that_says_do_not_transfer_is_not_a_money_request(rules_en
     scam = rules_engine.check("我是城南派出所的民警，你的银行卡涉嫌洗钱，马上把钱转到我们的安全账户，"
                               "千万不要告诉家人。")
     assert scam.is_fraud and scam.level == "high"
+
+
+def test_a_notice_that_describes_what_scammers_do_is_a_warning(engine: Engine) -> None:
+    v = engine.check("各位业主：近期多地出现冒充燃气公司的诈骗，骗子会以“燃气表欠费停气”为由，让您扫码缴费。"
+                     "燃气费请在官方营业厅或官方App缴纳。")
+    assert v.is_propaganda and not v.is_fraud
+    assert "propaganda.describes_scammers" in {e.rule_id for e in v.evidence}
+
+
+def test_prepaid_tuition_into_an_escrow_account_is_not_a_safe_account_scam(engine: Engine) -> None:
+    v = engine.check("【市教育局】校外培训机构预收费须全部进入资金监管账户，家长缴费请认准监管账户，勿向个人转账。")
+    assert not v.is_fraud
