@@ -38,7 +38,7 @@ _CODE_ASK = re.compile(
     rf"|(?:{_CODE_WORDS})[^。！？\n]{{0,10}}(?:告诉|发给|报给|念给|读给|提供|发一下|报一下|发过来|报过来|截图)"
 )
 _NEGATION = re.compile(r"(?:勿|不要|不得|切莫|不会|别|不能|严禁|谨防|防止|不可|千万不|无需|不需要|不用|从不|绝不)")
-NEGATION_REACH = 12  # 不会以任何理由要求您提供…验证码: the negation can sit a few words back
+NEGATION_REACH = 16  # 不会通过短信或私人电话要求您提供验证码: the negation can sit a few words back
 
 
 def luhn_ok(digits: str) -> bool:

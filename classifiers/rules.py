@@ -34,8 +34,10 @@ PINYIN_FACTOR = 0.8
 NEGATION = re.compile(r"(勿|不要|千万别|不会|无需|不需要|不用|严禁|谨防|不得|不存在|从不|绝不|不可|警惕|防止|提防)")
 NEGATION_REACH = 6
 # A phrase or sequence that ends in the action it is about (…转, …转账, …下载) is negated when that action is:
-# 有人自称客服给您打电话，千万不要转账 is a warning. Bare 别 is left out (别急，转给我).
-TAIL_NEGATION = re.compile(r"(不要|千万别|不用|无需|不需要|切勿|请勿|不能|不必|别再)(再)?[^。！？\n]{1,2}$")
+# 有人自称客服给您打电话，千万不要转账 is a warning. Bare 别 counts only right before the verb (你先别转), not in
+# 别急，转给我.
+TAIL_NEGATION = re.compile(
+    r"((不要|千万别|不用|无需|不需要|切勿|请勿|不能|不必|别再)(再)?[^。！？\n]{1,2}|别[转付汇打给点交借垫][账款钱]?)$")
 MAX_SEQ_STARTS = 20  # bounds the work per sequence on long texts
 
 

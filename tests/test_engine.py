@@ -272,3 +272,14 @@ def test_a_notice_that_describes_what_scammers_do_is_a_warning(engine: Engine) -
 def test_prepaid_tuition_into_an_escrow_account_is_not_a_safe_account_scam(engine: Engine) -> None:
     v = engine.check("【市教育局】校外培训机构预收费须全部进入资金监管账户，家长缴费请认准监管账户，勿向个人转账。")
     assert not v.is_fraud
+
+
+def test_telling_a_colleague_not_to_transfer_is_not_a_money_request(rules_engine: Engine) -> None:
+    v = rules_engine.check("刚才有个号说是张总，让我给一个账户转十万定金。你先别转，我去楼上问问张总本人。")
+    assert "generic.money_favor" not in {e.rule_id for e in v.evidence}
+
+
+def test_a_platform_saying_it_never_asks_for_codes_is_not_a_code_request(engine: Engine) -> None:
+    v = engine.check("【美团】您的退款¥36.50已原路退回。美团不会通过短信或私人电话要求您提供验证码，请注意甄别。")
+    assert not v.is_fraud
+    assert "entity.code_request" not in {e.rule_id for e in v.evidence}
