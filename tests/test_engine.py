@@ -283,3 +283,11 @@ def test_a_platform_saying_it_never_asks_for_codes_is_not_a_code_request(engine:
     v = engine.check("【美团】您的退款¥36.50已原路退回。美团不会通过短信或私人电话要求您提供验证码，请注意甄别。")
     assert not v.is_fraud
     assert "entity.code_request" not in {e.rule_id for e in v.evidence}
+
+
+def test_investor_education_and_a_news_report_are_warnings(engine: Engine) -> None:
+    for msg in ["【证监局提示】凡是承诺“稳赚不赔”“保本保息”的荐股群，都是非法证券活动，请勿向个人账户转账。",
+                "本台消息：前天上午，市民王先生接到“孙子打架被扣要交保证金”的电话，准备汇款时被银行柜员拦下，"
+                "经民警核实，孙子正在学校上课。"]:
+        v = engine.check(msg)
+        assert v.is_propaganda and not v.is_fraud, msg
