@@ -291,3 +291,14 @@ def test_investor_education_and_a_news_report_are_warnings(engine: Engine) -> No
                 "经民警核实，孙子正在学校上课。"]:
         v = engine.check(msg)
         assert v.is_propaganda and not v.is_fraud, msg
+
+
+def test_a_designated_or_verification_account_does_not_make_it_credit_repair(rules_engine: Engine) -> None:
+    # Every kind of scam names its own "核验账户"; 虚假征信 is the story about 征信 and closing loan accounts.
+    cases = [("快递丢件理赔：请先把一千元转到我们的核验账户，核验后连同赔款退回。", "fake_customer_service"),
+             ("网贷审核：请把三千元转到指定账户核验还款能力，核验后放款。", "fake_loan")]
+    for msg, want in cases:
+        v = rules_engine.check(msg)
+        assert v.is_fraud and v.fraud_type == want, msg
+        assert "generic.核验账户" in {e.rule_id for e in v.evidence} or "generic.designated_account" in {
+            e.rule_id for e in v.evidence}, msg
