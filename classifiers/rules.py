@@ -51,6 +51,9 @@ class Signal:
     whole_word: bool = False
     negatable: bool = False
     type_only: bool = False  # votes for its owner's type without adding to the risk
+    # Also ignored when its final action is negated (TAIL_NEGATION): risk phrases and sequences, never context
+    # markers, whose own 不要泄露 must keep counting.
+    tail_negatable: bool = False
 
 
 SHORT_CJK = 2  # keywords this short must line up with jieba's word boundaries: 验资 is not in 体验资格
@@ -125,6 +128,7 @@ class RuleSet:
         sources += [("generic", kb.generic.signals), ("propaganda", kb.context.propaganda),
                     ("legit", kb.context.legit_notice)]
         for owner, sig in sources:
+            is_context = owner in ("propaganda", "legit")
             for k in sig.keywords:
                 idx = self._add(Signal(f"{owner}.{k.term}", owner, "keyword", k.weight, k.why, k.whole_word,
                                        k.negatable and k.weight > 0))
@@ -137,13 +141,15 @@ class RuleSet:
                             if key and len(nf) >= PINYIN_MIN_CHARS:
                                 py_forms.setdefault(key, (nf, []))[1].append(idx)
             for p in sig.phrases:
-                idx = self._add(Signal(f"{owner}.{p.id}", owner, "phrase", p.weight, p.why,
-                                       negatable=p.negatable and p.weight > 0, type_only=p.type_only))
+                neg = p.negatable and p.weight > 0
+                idx = self._add(Signal(f"{owner}.{p.id}", owner, "phrase", p.weight, p.why, negatable=neg,
+                                       type_only=p.type_only, tail_negatable=neg and not is_context))
                 self._phrase_rx[idx] = _compile(p.pattern, self._parsed(p.pattern))
                 self._add_regex(p.pattern, idx, -1, lit_forms)
             for s in sig.sequences:
-                idx = self._add(Signal(f"{owner}.{s.id}", owner, "sequence", s.weight, s.why,
-                                       negatable=s.negatable and s.weight > 0))
+                neg = s.negatable and s.weight > 0
+                idx = self._add(Signal(f"{owner}.{s.id}", owner, "sequence", s.weight, s.why, negatable=neg,
+                                       tail_negatable=neg and not is_context))
                 self._seq_terms[idx] = [_compile(t, self._parsed(t)) for t in s.terms]
                 self._seq_window[idx] = s.window
                 for j, t in enumerate(s.terms):
@@ -267,8 +273,7 @@ class RuleSet:
                 s = self.signals[idx]
                 if s.negatable and NEGATION.search(text, max(0, a - NEGATION_REACH), a):
                     return
-                if (s.negatable and kind in ("phrase", "sequence") and s.owner not in ("propaganda", "legit")
-                        and TAIL_NEGATION.search(text, max(a, b - 8), b)):
+                if s.tail_negatable and TAIL_NEGATION.search(text, max(a, b - 8), b):
                     return
                 fired[idx] = Hit(s, kind, a, b, s.weight * factor)
 
