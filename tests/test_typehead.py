@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from classifiers.model import features
-from classifiers.typehead import SCREEN_C, TypeHead, fit, ngrams, tfidf
+from classifiers.typehead import HEAD_CHARS, SCREEN_C, TypeHead, fit, ngrams, tfidf
 
 TEXTS = [
     ("先交保证金才能放款到账", "fake_loan"), ("解冻金交了才能提现贷款", "fake_loan"),
@@ -28,20 +28,32 @@ BENIGN_TEXTS = [
 ]
 
 
-def _fit(pairs=TEXTS) -> TypeHead:  # type: ignore[no-untyped-def]
-    return fit([features(t) for t, _ in pairs], [lb for _, lb in pairs], min_df=2)
+def _fit(pairs=TEXTS, head_chars: int = HEAD_CHARS) -> TypeHead:  # type: ignore[no-untyped-def]
+    return fit([features(t) for t, _ in pairs], [lb for _, lb in pairs], min_df=2, head_chars=head_chars)
 
 
-def _design(head: TypeHead, pairs):  # type: ignore[no-untyped-def]
+def _design(head: TypeHead, pairs, with_opening: bool = False):  # type: ignore[no-untyped-def]
+    """The TF-IDF matrix built independently of `TypeHead.read`: whole-text columns, then (for the type
+    regression) the opening's columns."""
     from scipy.sparse import csr_matrix
 
     rows, cols, vals = [], [], []
+    width = len(head.vocab)
     for r, (text, _) in enumerate(pairs):
         c, v = tfidf(ngrams(features(text)), head.vocab, head.idf)
         rows += [r] * len(c)
         cols += c.tolist()
         vals += v.tolist()
-    return csr_matrix((vals, (rows, cols)), shape=(len(pairs), len(head.vocab)))
+        if with_opening:
+            assert head.head_vocab is not None and head.head_idf is not None
+            c, v = tfidf(ngrams(features(text)[: head.head_chars]), head.head_vocab, head.head_idf)
+            rows += [r] * len(c)
+            cols += (c + len(head.vocab)).tolist()
+            vals += v.tolist()
+    if with_opening:
+        assert head.head_vocab is not None
+        width += len(head.head_vocab)
+    return csr_matrix((vals, (rows, cols)), shape=(len(pairs), width))
 
 
 def test_ngrams_counts_one_to_three_character_grams() -> None:
@@ -63,9 +75,10 @@ def test_numpy_inference_matches_scikit_learn() -> None:
     """Refit the same design matrix with scikit-learn and compare predict_proba row by row."""
     from sklearn.linear_model import LogisticRegression
 
-    head = _fit()
+    head = _fit(head_chars=6)  # shorter than the texts, so the opening's n-grams differ from the whole text's
     assert head.screen is None  # no benign texts, no screen
-    x = _design(head, TEXTS)
+    assert head.head_vocab and head.types.weights.shape[0] == len(head.vocab) + len(head.head_vocab)
+    x = _design(head, TEXTS, with_opening=True)
     clf = LogisticRegression(C=4.0, max_iter=3000).fit(x, [lb for _, lb in TEXTS])
     want = clf.predict_proba(x)
     for r, (text, _) in enumerate(TEXTS):
@@ -106,22 +119,48 @@ def test_unknown_text_falls_back_to_the_prior() -> None:
     assert head.predict([]) == p
 
 
+def test_the_opening_is_read_as_features_of_its_own() -> None:
+    """Moving who-I-am from the start to the end of a text changes the type reading only when the opening
+    has columns of its own."""
+    pairs = TEXTS + [("先交保证金才能放款我是你领导", "fake_loan"),
+                     ("我是你领导先交保证金才能放款", "impersonate_acquaintance")]
+    with_opening, without = _fit(pairs, head_chars=5), _fit(pairs, head_chars=0)
+    assert without.head_vocab is None and without.types.weights.shape[0] == len(without.vocab)
+    first, last = features("我是你领导急需保证金"), features("急需保证金我是你领导")
+    boss = "impersonate_acquaintance"
+    assert with_opening.predict(first)[boss] > with_opening.predict(last)[boss]
+    a, b = without.predict(first), without.predict(last)
+    # the same known n-grams in another order (none across the junction is in the vocabulary)
+    assert all(abs(a[k] - b[k]) < 1e-6 for k in a)
+
+
 def test_save_load_roundtrip_and_inconsistent_files(tmp_path: Path) -> None:
     head = _fit(TEXTS + BENIGN_TEXTS)
     head.save(tmp_path)
     again = TypeHead.load(tmp_path)
     assert again is not None and again.labels == head.labels and again.screen is not None
+    assert again.head_chars == HEAD_CHARS and again.head_vocab == head.head_vocab
     text = features("老同学急用钱先转账")
     assert again.read(text) == head.read(text)
-    assert head.screen is not None
-    np.savez(tmp_path / "typehead.npz", idf=head.idf[:-1], weights=head.types.weights,
-             intercept=head.types.intercept, screen_weights=head.screen.weights,
-             screen_intercept=head.screen.intercept)
-    with pytest.raises(ValueError):
-        TypeHead.load(tmp_path)
-    np.savez(tmp_path / "typehead.npz", idf=head.idf, weights=head.types.weights,
-             intercept=head.types.intercept, screen_weights=head.screen.weights[:, :-1],
-             screen_intercept=head.screen.intercept)
+    assert head.screen is not None and head.head_idf is not None
+    parts = dict(idf=head.idf, weights=head.types.weights, intercept=head.types.intercept,
+                 screen_weights=head.screen.weights, screen_intercept=head.screen.intercept, head_idf=head.head_idf)
+    for broken in ({"idf": head.idf[:-1]}, {"screen_weights": head.screen.weights[:, :-1]},
+                   {"head_idf": head.head_idf[:-1]}, {"weights": head.types.weights[: len(head.vocab)]}):
+        np.savez(tmp_path / "typehead.npz", **(parts | broken))
+        with pytest.raises(ValueError):
+            TypeHead.load(tmp_path)
+    np.savez(tmp_path / "typehead.npz", **{k: v for k, v in parts.items() if k != "head_idf"})
     with pytest.raises(ValueError):
         TypeHead.load(tmp_path)
     assert TypeHead.load(tmp_path / "elsewhere") is None
+
+
+def test_a_model_saved_without_the_opening_still_loads(tmp_path: Path) -> None:
+    """Models trained before the opening features keep working until the next `kb train`."""
+    old = _fit(TEXTS + BENIGN_TEXTS, head_chars=0)
+    old.save(tmp_path)
+    again = TypeHead.load(tmp_path)
+    assert again is not None and again.head_vocab is None and again.head_chars == 0
+    text = features("老同学急用钱先转账")
+    assert again.read(text) == old.read(text)
