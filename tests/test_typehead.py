@@ -90,10 +90,10 @@ def test_screen_is_fitted_on_all_texts_and_matches_scikit_learn() -> None:
     from sklearn.linear_model import LogisticRegression
 
     pairs = TEXTS + BENIGN_TEXTS
-    head = _fit(pairs)
+    head = _fit(pairs, head_chars=6)
     assert head.screen is not None and "benign" in head.screen.labels
     assert "benign" not in head.labels  # the type regression never offers benign as a type
-    x = _design(head, pairs)
+    x = _design(head, pairs, with_opening=True)
     clf = LogisticRegression(C=SCREEN_C, max_iter=3000).fit(x, [lb for _, lb in pairs])
     want = clf.predict_proba(x)[:, list(clf.classes_).index("benign")]
     for r, (text, _) in enumerate(pairs):
