@@ -302,3 +302,11 @@ def test_a_designated_or_verification_account_does_not_make_it_credit_repair(rul
         assert v.is_fraud and v.fraud_type == want, msg
         assert "generic.核验账户" in {e.rule_id for e in v.evidence} or "generic.designated_account" in {
             e.rule_id for e in v.evidence}, msg
+
+
+def test_exam_fraud_needs_an_exam_word_not_any_question(rules_engine: Engine) -> None:
+    """题 alone matched 问题, so every 'a problem … the fee' message got an exam-cheating signal."""
+    fired = {e.rule_id for e in rules_engine.check("空调有点问题，师傅说上门检查的费用是五十元。").evidence}
+    assert "other_fraud.exam_pay_first" not in fired
+    fired = {e.rule_id for e in rules_engine.check("包过！考试原题答案提前发你，先付定金五百。").evidence}
+    assert "other_fraud.exam_pay_first" in fired
