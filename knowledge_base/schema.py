@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 TYPE_IDS: tuple[str, ...] = (
     "order_brushing", "fake_investment", "fake_loan", "fake_customer_service", "impersonate_officials",
@@ -12,6 +12,10 @@ TYPE_IDS: tuple[str, ...] = (
 AUDIENCES: tuple[str, ...] = ("senior", "parent", "student", "general")
 ID_PATTERN = r"^[a-z][a-z0-9_]{1,60}$"
 MAX_PATTERN_LEN = 400
+MAX_WEIGHT = 10.0
+# A type-only hint must be able to outweigh the pile of evidence a story collects for a neighbouring type (a
+# kidnapper who says he is a friend of the family); it never moves the risk, so a larger bound is harmless.
+TYPE_ONLY_MAX_WEIGHT = 20.0
 
 
 class _Strict(BaseModel):
@@ -38,12 +42,19 @@ class Keyword(_Strict):
 class Phrase(_Strict):
     id: str = Field(pattern=ID_PATTERN)
     pattern: str = Field(min_length=1, max_length=MAX_PATTERN_LEN)
-    weight: float = Field(ge=-10, le=10)
+    weight: float = Field(ge=-10, le=TYPE_ONLY_MAX_WEIGHT)
     negatable: bool = True
     # Only helps choose the type, never raises the risk: who the caller claims to be tells which scam it is,
     # but police and agencies also introduce themselves in genuine calls and warnings.
     type_only: bool = False
     why: str = ""
+
+    @model_validator(mode="after")
+    def _risk_weight_bound(self) -> Phrase:
+        if self.weight > MAX_WEIGHT and not self.type_only:
+            raise ValueError(f"weight {self.weight} is above {MAX_WEIGHT:g}; only a type_only phrase may weigh "
+                             f"up to {TYPE_ONLY_MAX_WEIGHT:g} (it never raises the risk)")
+        return self
 
 
 class Sequence(_Strict):

@@ -310,3 +310,11 @@ def test_exam_fraud_needs_an_exam_word_not_any_question(rules_engine: Engine) ->
     assert "other_fraud.exam_pay_first" not in fired
     fired = {e.rule_id for e in rules_engine.check("包过！考试原题答案提前发你，先付定金五百。").evidence}
     assert "other_fraud.exam_pay_first" in fired
+
+
+def test_a_ransom_threat_outweighs_a_claimed_family_friend(engine: Engine) -> None:
+    """The KB's border: money demanded under threat is other_fraud, even from 'your son's friend'."""
+    v = engine.check("甲：喂，是张先生吗？我是你的老朋友老王啊，还记得我吗？乙：老王？好多年没联系了，怎么了？"
+                     "甲：你儿子现在在我这里，他出了点麻烦，你得马上汇五万过来，不然他会有危险。"
+                     "乙：我儿子怎么会在你那？甲：没时间解释了，你先转钱。")
+    assert v.is_fraud and v.fraud_type == "other_fraud"

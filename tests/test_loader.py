@@ -101,3 +101,17 @@ def test_reload_applies_a_good_edit(kb_copy: Path) -> None:
     _edit(f, "  keywords:\n", "  keywords:\n    - term: 下午三点来拿快递\n      weight: 9\n      why: 测试\n")
     assert det.reload().ok
     assert det.check(text).is_fraud
+
+
+def test_only_a_type_only_phrase_may_weigh_more_than_ten(kb_copy: Path) -> None:
+    f = kb_copy / "patterns" / "game_trading.yaml"
+    text = f.read_text(encoding="utf-8")
+    start = text.index("    - id:", text.index("  phrases:"))
+    hint = "    - id: strong_hint\n      pattern: '游戏装备'\n      weight: 15\n      type_only: true\n"
+    f.write_text(text[:start] + hint + text[start:], encoding="utf-8")
+    assert load_kb(kb_copy).kb is not None
+    f.write_text(text[:start] + hint.replace("      type_only: true\n", "") + text[start:], encoding="utf-8")
+    res = load_kb(kb_copy)
+    errs = [e for e in res.errors if e.file == "patterns/game_trading.yaml"]
+    assert res.kb is None and errs and "type_only" in errs[0].message
+    assert errs[0].line == text[:start].count("\n") + 1
