@@ -318,3 +318,45 @@ def test_a_ransom_threat_outweighs_a_claimed_family_friend(engine: Engine) -> No
                      "甲：你儿子现在在我这里，他出了点麻烦，你得马上汇五万过来，不然他会有危险。"
                      "乙：我儿子怎么会在你那？甲：没时间解释了，你先转钱。")
     assert v.is_fraud and v.fraud_type == "other_fraud"
+
+
+# Messages written for the phrases added in sessions 6–7. They belong in the KB examples, but adding examples
+# forces `kb train`, whose seed noise (±0.2 points of dev type accuracy for these 15 texts) is as large as the
+# effect measured; the next retrain should move them there (see the session-7 note).
+LATE_HITS = [
+    ("other_fraud", "甲：老李，是我啊，你表哥的朋友阿华。乙：阿华？有事吗？"
+                    "甲：你侄子现在在我这儿，人被扣着走不了，你半小时内转两万过来，不然我也不敢保证他的安全。"),
+    ("other_fraud", "你女儿放学被一伙人带走了，想她平安回家就准备五万块，别报警，报了警就别想再见到她。"),
+    ("other_fraud", "入会费三千八，每发展一个下家奖励你八百，下家再拉人你还能拿提成，躺着就能赚钱。"),
+    ("other_fraud", "你儿子在我们手上，赶紧打三万到这张卡，敢报警他们就会伤害他。"),
+    ("fake_investment", "恭喜您账户收益已达12万，按平台规定回款前需先缴纳20%的个人所得税，"
+                        "缴清后系统自动兑付到您的银行卡。"),
+    ("phishing_link", "【ETC服务】您的ETC卡已被停用，点击修复 http://etc-fix.top/a 填写信息后即可恢复使用。"),
+    ("impersonate_acquaintance", "小张，我是房东，这是我的新号码。这个月房租别打老卡了，"
+                                 "直接汇我爱人卡上，户名刘芳，卡号等下发你。"),
+    ("fake_customer_service", "您好，我是快递理赔专员，您的包裹丢了要给您赔偿，"
+                              "请下载一个名叫“安心理赔”的手机App，我在里面教您操作退款。"),
+]
+LATE_MISSES = [
+    "【某银行】您的手机号已被绑定为新设备的登录账号，如非本人操作，请通过官方App修改密码。",
+    "新闻：某地警方破获一起虚假绑架敲诈案，嫌疑人冒充“绑匪”给家长打电话索要赎金，"
+    "警方提醒接到此类电话先联系孩子和学校。",
+    "【市住建局】新建商品房预售资金须全部存入资金监管账户，购房人请将房款直接存入监管账户，切勿交给个人。",
+    "各位居民：骗子会冒充“社保局”打电话，说您的社保卡异常要转钱到“核查账户”，"
+    "社保部门从不会这样做，接到请挂断并拨打96110。",
+    "本台消息：警方近日打掉一个非法集资团伙，提醒市民凡是承诺高额回报、保本保息的都是非法集资。",
+    "美团客服提示：美团不会通过短信或私人电话要求您提供验证码，请勿泄露给任何人。",
+    "您好，理赔不需要您提供银行卡号和密码，请直接在淘宝App的订单页面申请退款。",
+]
+
+
+@pytest.mark.parametrize(("want", "text"), LATE_HITS)
+def test_late_phrases_catch_their_scams(engine: Engine, want: str, text: str) -> None:
+    v = engine.check(text)
+    assert v.is_fraud and v.fraud_type == want, (v.level, v.fraud_type)
+
+
+@pytest.mark.parametrize("text", LATE_MISSES)
+def test_late_look_alikes_are_not_flagged(engine: Engine, text: str) -> None:
+    v = engine.check(text)
+    assert not v.is_fraud, (v.level, v.fraud_type, [e.rule_id for e in v.evidence])
