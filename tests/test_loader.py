@@ -14,6 +14,13 @@ def _edit(path: Path, old: str, new: str) -> None:
     path.write_text(text.replace(old, new, 1), encoding="utf-8")
 
 
+def _first_phrase_slot(kb_copy: Path) -> tuple[Path, str, int]:
+    """game_trading.yaml, its text, and the offset where its first phrase starts (to insert one before it)."""
+    f = kb_copy / "patterns" / "game_trading.yaml"
+    text = f.read_text(encoding="utf-8")
+    return f, text, text.index("    - id:", text.index("  phrases:"))
+
+
 def test_yaml_syntax_error_has_file_and_line(kb_copy: Path) -> None:
     f = kb_copy / "patterns" / "fake_loan.yaml"
     lines = f.read_text(encoding="utf-8").splitlines()
@@ -37,9 +44,7 @@ def test_all_errors_are_collected_across_files(kb_copy: Path) -> None:
 
 
 def test_catastrophic_or_unsupported_regex_is_rejected_with_line(kb_copy: Path) -> None:
-    f = kb_copy / "patterns" / "game_trading.yaml"
-    text = f.read_text(encoding="utf-8")
-    start = text.index("    - id:", text.index("  phrases:"))
+    f, text, start = _first_phrase_slot(kb_copy)
     bad = "    - id: evil\n      pattern: '(?<=x)(a+)+\\\\1'\n      weight: 1\n"
     f.write_text(text[:start] + bad + text[start:], encoding="utf-8")
     res = load_kb(kb_copy)
@@ -104,9 +109,7 @@ def test_reload_applies_a_good_edit(kb_copy: Path) -> None:
 
 
 def test_only_a_type_only_phrase_may_weigh_more_than_ten(kb_copy: Path) -> None:
-    f = kb_copy / "patterns" / "game_trading.yaml"
-    text = f.read_text(encoding="utf-8")
-    start = text.index("    - id:", text.index("  phrases:"))
+    f, text, start = _first_phrase_slot(kb_copy)
     hint = "    - id: strong_hint\n      pattern: '游戏装备'\n      weight: 15\n      type_only: true\n"
     f.write_text(text[:start] + hint + text[start:], encoding="utf-8")
     assert load_kb(kb_copy).kb is not None
